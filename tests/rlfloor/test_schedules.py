@@ -1,0 +1,46 @@
+"""Schedules: values over progress, validation, pickling (they are saved with models)."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+
+from rlfloor.schedules import ConstantSchedule, LinearSchedule, as_schedule, schedule_bounds
+
+
+def test_linear_schedule_values() -> None:
+    schedule = LinearSchedule(0.1, 0.0, end_fraction=0.5)
+    assert schedule(1.0) == pytest.approx(0.1)
+    assert schedule(0.75) == pytest.approx(0.05)
+    assert schedule(0.5) == pytest.approx(0.0)
+    assert schedule(0.0) == pytest.approx(0.0)
+    assert schedule_bounds(schedule) == (0.0, 0.1)
+
+
+def test_constant_and_callables() -> None:
+    assert as_schedule(0.3)(0.2) == 0.3
+    assert isinstance(as_schedule(1), ConstantSchedule)
+    fn = lambda p: p / 10  # noqa: E731
+    assert as_schedule(fn) is fn
+    assert schedule_bounds(fn) is None
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: LinearSchedule(0.1, 0.0, end_fraction=0.0), r"end_fraction must be in \(0, 1\], got 0\.0"),
+        (lambda: LinearSchedule(math.nan, 0.0), "start must be finite, got nan"),
+        (lambda: ConstantSchedule(math.inf), "must be finite, got inf"),
+        (lambda: as_schedule("0.1"), "expected a number or a callable"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_schedules_are_rejected(factory: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        factory()  # type: ignore[operator]
+
+
+def test_schedules_pickle() -> None:
+    schedule = LinearSchedule(0.2, 0.01, 0.8)
+    assert pickle.loads(pickle.dumps(schedule)) == schedule
