@@ -92,12 +92,14 @@ def floored_log_probs(logits: th.Tensor, min_prob: float, mask: th.Tensor | None
     log_soft = th.log_softmax(logits, dim=-1)
     if min_prob == 0.0:
         return log_soft
+    log_m = math.log(min_prob)
     if mask is None:
         log_rest: th.Tensor | float = math.log1p(-logits.shape[-1] * min_prob)
     else:
         n_valid = mask.sum(dim=-1, keepdim=True).to(logits.dtype)
         log_rest = th.log1p(-n_valid * min_prob)
-    log_p = th.logaddexp(log_soft + log_rest, th.full_like(log_soft, math.log(min_prob)))
+    # logaddexp(log m, x) = log m + softplus(x - log m), one fused op and no tensor for log m.
+    log_p = th.nn.functional.softplus(log_soft + (log_rest - log_m)) + log_m
     if mask is not None:
         log_p = log_p.masked_fill(~mask, -math.inf)
     return log_p

@@ -47,7 +47,10 @@ def main() -> None:
             stock += train_seconds(algo, "MlpPolicy", {}, args.timesteps, seed)
             floored += train_seconds(algo, FlooredActorCriticPolicy, {"min_prob": args.min_prob}, args.timesteps, seed)
         ratios[algo.__name__] = floored / stock
-        print(f"{algo.__name__:4s} stock {stock:7.2f}s  floored {floored:7.2f}s  ratio floored/stock {floored / stock:.3f}")
+        print(
+            f"{algo.__name__:4s} stock {stock:7.2f}s  floored {floored:7.2f}s  "
+            f"ratio floored/stock {floored / stock:.3f}"
+        )
     worst = max(ratios.values())
     print(f"worst ratio {worst:.3f} (target <= 1.05): {'OK' if worst <= 1.05 else 'ABOVE TARGET'}")
 
