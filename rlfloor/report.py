@@ -8,8 +8,9 @@ figures. Needs the optional ``report`` extra (rliable, matplotlib, pandas).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,20 @@ def score_matrices(
     return scores, tasks
 
 
-def _iqm(scores: np.ndarray) -> float:
-    from rliable import metrics
+@contextlib.contextmanager
+def _seeded_global_numpy(seed: int) -> Iterator[np.random.RandomState]:
+    """Seed numpy's global RNG for the duration of a bootstrap, then restore it.
 
-    return float(metrics.aggregate_iqm(scores))
+    rliable 1.2's ``StratifiedBootstrap`` draws its resampling indices from the global
+    ``np.random`` and ignores the ``random_state`` it is given; without this, the
+    confidence intervals would change from run to run.
+    """
+    saved = np.random.get_state()  # noqa: NPY002  (rliable reads the legacy global RNG)
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield np.random.RandomState(seed)
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
 
 
 def aggregate_intervals(scores: ScoreDict, reps: int = 2000, seed: int = 0) -> dict[str, dict[str, Interval]]:
@@ -79,7 +90,8 @@ def aggregate_intervals(scores: ScoreDict, reps: int = 2000, seed: int = 0) -> d
     def aggregate(x: np.ndarray) -> np.ndarray:
         return np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x), metrics.aggregate_median(x)])
 
-    points, cis = rly.get_interval_estimates(scores, aggregate, reps=reps, random_state=np.random.RandomState(seed))
+    with _seeded_global_numpy(seed) as random_state:
+        points, cis = rly.get_interval_estimates(scores, aggregate, reps=reps, random_state=random_state)
     names = ("iqm", "mean", "median")
     return {
         method: {
@@ -100,9 +112,10 @@ def improvement_probabilities(
     if not pairs:
         return {}
     pair_scores = {f"{x},{y}": (scores[x], scores[y]) for x, y in pairs}
-    points, cis = rly.get_interval_estimates(
-        pair_scores, metrics.probability_of_improvement, reps=reps, random_state=np.random.RandomState(seed)
-    )
+    with _seeded_global_numpy(seed) as random_state:
+        points, cis = rly.get_interval_estimates(
+            pair_scores, metrics.probability_of_improvement, reps=reps, random_state=random_state
+        )
     out = {}
     for x, y in pairs:
         low, high = np.ravel(cis[f"{x},{y}"])
@@ -129,7 +142,8 @@ def curve_intervals(
     def iqm_per_point(x: np.ndarray) -> np.ndarray:
         return np.array([metrics.aggregate_iqm(x[..., i]) for i in range(x.shape[-1])])
 
-    return rly.get_interval_estimates(dict(curves), iqm_per_point, reps=reps, random_state=np.random.RandomState(seed))
+    with _seeded_global_numpy(seed) as random_state:
+        return rly.get_interval_estimates(dict(curves), iqm_per_point, reps=reps, random_state=random_state)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -174,7 +188,8 @@ def save_figures(
     paths.append(_save(fig, out_dir / "interval_estimates.png"))
 
     thresholds = np.linspace(0.0, 1.0, 41)
-    profiles, profile_cis = rly.create_performance_profile(scores, thresholds, reps=reps)
+    with _seeded_global_numpy(0):
+        profiles, profile_cis = rly.create_performance_profile(scores, thresholds, reps=reps)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_utils.plot_performance_profiles(
         profiles,

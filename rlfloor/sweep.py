@@ -253,6 +253,42 @@ def _record(store: RunStore, summary: SweepSummary, spec: RunSpec, outcome: dict
         summary.failed.append(spec.run_id)
 
 
+def _run_pool(
+    specs: Sequence[RunSpec],
+    run_fn: RunFn,
+    store: RunStore,
+    summary: SweepSummary,
+    workers: int,
+    progress: _Progress,
+    attempts: dict[str, int],
+) -> list[RunSpec]:
+    """Run ``specs`` on one process pool; return those lost when a worker process died."""
+    lost: list[RunSpec] = []
+    context = get_context("spawn")  # no fork after torch/OpenMP state exists in the driver
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        futures = {executor.submit(execute_run, run_fn, spec, str(store.run_dir(spec))): spec for spec in specs}
+        for spec in specs:
+            attempts[spec.run_id] += 1
+        not_done: set[Future[dict[str, Any]]] = set(futures)
+        while not_done:
+            done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
+            for future in done:
+                spec = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    lost.append(spec)
+                    continue
+                _record(store, summary, spec, outcome, attempts[spec.run_id])
+                progress.update(spec.run_id)
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+    return lost
+
+
 def run_local(
     specs: Sequence[RunSpec],
     run_fn: RunFn,
@@ -262,40 +298,23 @@ def run_local(
     max_retries: int,
     progress: _Progress,
 ) -> None:
-    """Process-pool backend. A dead worker breaks the pool; the pool is rebuilt and the
-    runs that were in flight are retried (at most ``max_retries`` times each)."""
-    pending = list(specs)
+    """Process-pool backend.
+
+    A worker process that dies (segfault, out of memory, ``os._exit``) breaks the whole
+    pool, and every run in flight is lost with it, innocent or not. Those runs are then
+    retried one at a time, each in a fresh single-process pool, so that a death is
+    charged to the run that caused it: up to ``max_retries`` times (at least once).
+    """
     attempts = {spec.run_id: 0 for spec in specs}
-    while pending:
-        context = get_context("spawn")  # no fork after torch/OpenMP state exists in the driver
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        futures: dict[Future[dict[str, Any]], RunSpec] = {}
-        try:
-            for spec in pending:
-                attempts[spec.run_id] += 1
-                futures[executor.submit(execute_run, run_fn, spec, str(store.run_dir(spec)))] = spec
-            pending = []
-            not_done = set(futures)
-            while not_done:
-                done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
-                for future in done:
-                    spec = futures[future]
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        if attempts[spec.run_id] <= max_retries:
-                            pending.append(spec)
-                            continue
-                        outcome = {
-                            "status": "error",
-                            "traceback": f"worker process died {attempts[spec.run_id]} times (last: BrokenProcessPool)",
-                        }
-                    _record(store, summary, spec, outcome, attempts[spec.run_id])
-                    progress.update(spec.run_id)
-        except BaseException:
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
-        executor.shutdown(wait=True)
+    lost = _run_pool(specs, run_fn, store, summary, workers, progress, attempts)
+    for spec in lost:
+        for _ in range(max(max_retries, 1)):
+            if not _run_pool([spec], run_fn, store, summary, 1, progress, attempts):
+                break
+        else:
+            message = f"worker process died on every attempt ({attempts[spec.run_id]}, the last ones in isolation)"
+            _record(store, summary, spec, {"status": "error", "traceback": message}, attempts[spec.run_id])
+            progress.update(spec.run_id)
 
 
 def run_sweep(
@@ -317,7 +336,7 @@ def run_sweep(
     :param store: the results folder.
     :param backend: ``"local"`` (process pool) or ``"ray"``.
     :param workers: parallel runs for the local backend (default: number of CPUs).
-    :param max_retries: extra attempts for a run whose worker died (not for a run that raised).
+    :param max_retries: extra attempts for a run whose worker process died (not for a run that raised).
     :param progress: show a progress bar over the grid.
     :param ray_address: Ray cluster address (``None`` starts a local Ray instance).
     :param ray_resources: resources per Ray task (default ``{"num_cpus": 1}``).

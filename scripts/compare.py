@@ -156,7 +156,8 @@ def build_report(config: CompareConfig, specs: list[RunSpec], store: RunStore, c
         if math.isnan(r["final_score"]):
             r["final_score"] = r["auc_score"] = 0.0
     write_tables(store, results)
-    agents = [a for a in config.agents if any(s.agent == a for s in specs)]
+    # Agents without any finished run (all failed, or no valid env) cannot enter the statistics.
+    agents = [a for a in config.agents if any(r["agent"] == a for r in results)]
     presets = load_presets(config.presets) if config.presets else None
     lines = [
         "# rlfloor comparison",
@@ -169,7 +170,7 @@ def build_report(config: CompareConfig, specs: list[RunSpec], store: RunStore, c
         f"Intervals: 95% stratified bootstrap ({config.bootstrap_reps} resamples).",
         "",
     ]
-    errors = [e for e in store.errors() if e["spec"]["agent"] in agents and e["spec"]["env"] in config.envs]
+    errors = [e for e in store.errors() if RunSpec.from_dict(e["spec"]).run_id in wanted]
     if errors:
         lines += ["**Failed runs** (see `runs/*/error.json`):", ""]
         lines += [f"- `{RunSpec.from_dict(e['spec']).run_id}`: {_last_line(e['traceback'])}" for e in errors]
@@ -263,6 +264,13 @@ def main() -> None:
         specs = validate(config)
     except ValueError as error:
         sys.exit(f"error: {error}")
+    if config.backend == "ray":  # scripts/ is not installed on Ray nodes: send train.py's code with the tasks
+        from rlfloor.ray_backend import ship_by_value
+
+        try:
+            ship_by_value(sys.modules["train"])
+        except ImportError as error:
+            sys.exit(f"error: {error}")
     store = RunStore(Path(config.out))
     print(f"{len(specs)} runs in {config.out} ({config.backend} backend)", flush=True)
     try:
