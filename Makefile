@@ -26,9 +26,16 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m mypy scripts
+
+compare: $(STAMP)
+	$(PY) scripts/compare.py
 
 bench: $(STAMP)
 	$(PY) scripts/bench_policy.py
+	$(PY) scripts/bench_envs.py
+	$(PY) scripts/bench_metrics.py
+	$(PY) scripts/bench_ray.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

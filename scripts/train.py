@@ -58,11 +58,15 @@ DEFAULT_TIMESTEPS = 50_000
 FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
 
 
-def resolve_env(name: str) -> tuple[suite.SuiteEntry | None, Any]:
-    """The suite entry (or None) and an env factory for a suite name or a gymnasium id."""
+def resolve_env(name: str, n_envs: int = 1) -> tuple[suite.SuiteEntry | None, Any]:
+    """The suite entry (or None) and an env factory for a suite name or a gymnasium id.
+
+    ``n_envs`` is the number of copies that will run side by side: suite tasks that count
+    events per copy (the bandit's switches) are scaled so they happen at the same total step.
+    """
     if name in suite.NAMES:
         entry = suite.get_entry(name)
-        return entry, lambda: suite.make(entry)
+        return entry, lambda: suite.make(entry, n_envs=n_envs)
     if name in gym.registry:
         return None, lambda: gym.make(name)
     raise ValueError(f"unknown env {name!r}: neither a suite name ({', '.join(suite.NAMES)}) nor a gymnasium id")
@@ -164,7 +168,7 @@ def train(config: TrainConfig, run_dir: Path | None = None) -> dict[str, Any]:
         raise ValueError(f"n_envs, curve_points must be >= 1, eval_episodes, checkpoint_freq >= 0: {config}")
     presets = load_presets(config.presets) if config.presets else None
     agent = get_agent(config.agent, presets)
-    entry, make_env = resolve_env(config.env)
+    entry, make_env = resolve_env(config.env, config.n_envs)
     check_compatible(agent, entry, config.env)
     timesteps = config.timesteps or (entry.budget if entry is not None else DEFAULT_TIMESTEPS)
     if timesteps <= 0:

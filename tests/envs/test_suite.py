@@ -1,0 +1,167 @@
+"""envs.suite: the data is consistent with the environments, and the helpers fail loudly."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib.util
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from envs import ENV_IDS, suite
+from envs.suite import SUITE, SuiteEntry, get_entry, make, normalize_score, select, total_budget
+
+INSTALLED = [e for e in SUITE if e.requires is None or importlib.util.find_spec(e.requires) is not None]
+MISSING = [e for e in SUITE if e not in INSTALLED]
+
+
+def test_names_are_unique_short_and_stable() -> None:
+    names = [e.name for e in SUITE]
+    assert len(set(names)) == len(names)
+    assert names == list(suite.NAMES)
+    for name in names:
+        assert name == name.lower() and " " not in name and "/" not in name and len(name) <= 24
+
+
+def test_core_covers_every_probe_within_the_time_budget() -> None:
+    core = select("core")
+    probes = {"deep-exploration", "non-stationary", "deception", "symmetric-optima", "action-masking"}
+    assert probes <= {tag for e in core for tag in e.tags}
+    assert {e.env_id for e in core} >= set(ENV_IDS) - {"rlfloor/DeepSeaStochastic-v0"}
+    assert total_budget("core") == sum(e.budget for e in core) <= 150_000
+    assert {e.name for e in core} >= {"deepsea-6", "deepsea-16"}
+
+
+def test_standard_control_tasks_are_listed() -> None:
+    assert {e.env_id for e in select("control")} == {"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}
+    assert all(e.requires is None for e in select("control"))
+    assert all(e.requires == "minigrid" for e in select("extra") if e.env_id.startswith("MiniGrid"))
+
+
+@pytest.mark.parametrize("entry", INSTALLED, ids=lambda e: e.name)
+def test_every_installed_entry_makes_resets_and_steps(entry: SuiteEntry) -> None:
+    env = make(entry)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    _, reward, _, _, _ = env.step(env.action_space.sample())
+    assert np.isfinite(reward)
+    assert hasattr(env.unwrapped, "action_masks") is entry.action_masks
+
+
+@pytest.mark.parametrize("entry", [e for e in SUITE if e.env_id.startswith("rlfloor/")], ids=lambda e: e.name)
+def test_reference_returns_equal_the_environments_exact_values(entry: SuiteEntry) -> None:
+    env = make(entry).unwrapped
+    assert entry.random_return == pytest.approx(env.random_return, abs=1e-6)
+    assert entry.optimal_return == pytest.approx(env.optimal_return, abs=1e-6)
+
+
+def test_cartpole_random_return_matches_the_stated_constant() -> None:
+    env = make("cartpole")
+    env.action_space.seed(0)
+    returns = []
+    for episode in range(400):
+        env.reset(seed=episode)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    values = np.array(returns)
+    assert abs(values.mean() - get_entry("cartpole").random_return) < 4 * values.std() / np.sqrt(len(values))
+
+
+def test_mountaincar_random_policy_never_reaches_the_flag() -> None:
+    env = make("mountaincar")
+    env.action_space.seed(0)
+    env.reset(seed=0)
+    total, done = 0.0, False
+    while not done:
+        _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        total += float(reward)
+        done = terminated or truncated
+    assert total == get_entry("mountaincar").random_return == -200.0
+
+
+def test_get_entry_unknown_name_lists_the_known_names() -> None:
+    with pytest.raises(ValueError, match="unknown suite entry 'deepsea-99'") as excinfo:
+        get_entry("deepsea-99")
+    for name in suite.NAMES:
+        assert name in str(excinfo.value)
+    with pytest.raises(ValueError, match="known names"):
+        make("nope")
+
+
+def test_select_unknown_tag_lists_the_known_tags() -> None:
+    with pytest.raises(ValueError, match=r"unknown suite tag 'fast'.*core"):
+        select("fast")
+
+
+def test_normalize_score_by_entry_or_name() -> None:
+    entry = get_entry("cartpole")
+    assert normalize_score(entry, 500.0) == 1.0
+    assert normalize_score("cartpole", 22.2) == 0.0
+    assert normalize_score("cartpole", (22.2 + 500.0) / 2) == pytest.approx(0.5)
+    assert normalize_score("cartpole", 10_000.0) == 1.0 and normalize_score("cartpole", 0.0) == 0.0
+
+
+def test_make_applies_overrides_on_top_of_entry_kwargs() -> None:
+    env = make("deepsea-16", size=4, mapping_seed=9)
+    assert env.unwrapped.size == 4 and env.unwrapped.mapping_seed == 9
+    assert make("deepsea-16").unwrapped.size == 16
+    assert make("cartpole", max_episode_steps=10).spec.max_episode_steps == 10
+    assert make("masked-grid", render_mode="ansi").render_mode == "ansi"
+
+
+def test_make_divides_per_instance_counters_by_n_envs() -> None:
+    entry = get_entry("switching-bandit")
+    assert entry.per_instance == ("switch_every",)
+    assert make(entry).unwrapped.switch_every == entry.kwargs["switch_every"]
+    assert make(entry, n_envs=4).unwrapped.switch_every == entry.kwargs["switch_every"] // 4
+    assert make(entry, n_envs=4, switch_every=7).unwrapped.switch_every == 7
+    with pytest.raises(ValueError, match="n_envs must be an integer >= 1, got 0"):
+        make(entry, n_envs=0)
+
+
+@pytest.mark.parametrize("entry", MISSING, ids=lambda e: e.name)
+def test_missing_optional_dependency_gives_an_install_hint(entry: SuiteEntry) -> None:
+    with pytest.raises(ModuleNotFoundError, match=rf"pip install {entry.requires}"):
+        make(entry)
+
+
+def test_entries_are_immutable_and_validated() -> None:
+    entry = get_entry("deepsea-6")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.budget = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        entry.kwargs["size"] = 7  # type: ignore[index]
+    base = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    for change, message in [
+        ({"budget": 0}, "budget of 'deepsea-6' must be a positive integer, got 0"),
+        ({"budget": 1.5}, "budget of 'deepsea-6' must be a positive integer"),
+        ({"optimal_return": -1.0}, "optimal_return of 'deepsea-6' must exceed random_return"),
+        ({"name": "Deep Sea"}, "name must be a non-empty lower-case token"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SuiteEntry(**{**base, **change})
+
+
+def test_entries_survive_pickling_and_deepcopy() -> None:
+    """Sweep runners ship entries to worker processes."""
+    for entry in SUITE:
+        for clone in (pickle.loads(pickle.dumps(entry)), copy.deepcopy(entry)):
+            assert clone == entry and clone is not entry
+            with pytest.raises(TypeError):
+                clone.kwargs["x"] = 1  # type: ignore[index]
+
+
+def test_budgets_and_references_are_plausible() -> None:
+    for entry in SUITE:
+        assert 10_000 <= entry.budget <= 1_000_000
+        assert entry.probes and entry.score and "\n" not in entry.probes
+        assert all(tag in suite.TAGS for tag in entry.tags)
+        if entry.env_id.startswith("rlfloor/"):
+            assert "probe" in entry.tags and gym.spec(entry.env_id) is not None
