@@ -10,6 +10,7 @@ from __future__ import annotations
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rlfloor.entropy import AdaptiveEntropyCallback, EntropyScheduleCallback
+from rlfloor.metrics import ExplorationMetricsCallback
 from rlfloor.rollout import progress_remaining
 
 
@@ -41,4 +42,9 @@ class FloorScheduleCallback(BaseCallback):
         return True
 
 
-__all__ = ["AdaptiveEntropyCallback", "EntropyScheduleCallback", "FloorScheduleCallback"]
+__all__ = [
+    "AdaptiveEntropyCallback",
+    "EntropyScheduleCallback",
+    "ExplorationMetricsCallback",
+    "FloorScheduleCallback",
+]

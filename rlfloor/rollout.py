@@ -101,25 +101,41 @@ def categorical_log_probs(distribution: Distribution) -> list[th.Tensor] | None:
     return None
 
 
-def evaluate_rollout(model: BaseAlgorithm, max_samples: int | None = None) -> RolloutPolicy | None:
-    """The policy's distributions on the last rollout's states, or ``None`` for non-categorical actions.
+def rollout_size(observations: np.ndarray | dict[str, np.ndarray]) -> int:
+    """Number of states in flattened observations (an array or a dict of arrays)."""
+    return len(next(iter(observations.values())) if isinstance(observations, dict) else observations)
 
-    :param model: an on-policy SB3 algorithm right after ``collect_rollouts`` (e.g. in
-        ``_on_rollout_end``).
-    :param max_samples: evaluate at most this many states (evenly spaced), to bound the cost.
+
+def sample_index(n: int, max_samples: int | None) -> np.ndarray | None:
+    """Indices of at most ``max_samples`` evenly spaced items out of ``n``; ``None`` keeps all."""
+    if max_samples is None or n <= max_samples:
+        return None
+    return np.linspace(0, n - 1, max_samples).astype(np.int64)
+
+
+def take_states(
+    observations: np.ndarray | dict[str, np.ndarray], masks: np.ndarray | None, index: np.ndarray | None
+) -> tuple[np.ndarray | dict[str, np.ndarray], np.ndarray | None]:
+    """The observations (and masks) at ``index`` (``None``: all of them, unchanged)."""
+    if index is None:
+        return observations, masks
+    if isinstance(observations, dict):
+        observations = {key: obs[index] for key, obs in observations.items()}
+    else:
+        observations = observations[index]
+    return observations, (masks[index] if masks is not None else None)
+
+
+def evaluate_states(
+    policy: Any, observations: np.ndarray | dict[str, np.ndarray], masks: np.ndarray | None = None
+) -> RolloutPolicy | None:
+    """The policy's categorical distributions on given states, in one batched no-grad forward pass.
+
+    :param policy: an SB3 ``ActorCriticPolicy`` or sb3-contrib's maskable one.
+    :param observations: flattened observations, ``(n, *obs_shape)`` (or a dict of such arrays).
+    :param masks: boolean action masks ``(n, sum K_i)`` (maskable policies), or ``None``.
+    :return: ``None`` for non-categorical action distributions (Gaussian, gSDE).
     """
-    buffer: RolloutBuffer = model.rollout_buffer  # type: ignore[attr-defined]
-    observations = rollout_observations(buffer)
-    masks = rollout_masks(buffer)
-    n = len(next(iter(observations.values())) if isinstance(observations, dict) else observations)
-    if max_samples is not None and n > max_samples:
-        index = np.linspace(0, n - 1, max_samples).astype(np.int64)
-        if isinstance(observations, dict):
-            observations = {key: obs[index] for key, obs in observations.items()}
-        else:
-            observations = observations[index]
-        masks = masks[index] if masks is not None else None
-    policy: Any = model.policy  # ActorCriticPolicy, or sb3-contrib's maskable one (takes action_masks)
     with th.no_grad():
         obs_tensor = obs_as_tensor(observations, policy.device)
         if masks is not None:
@@ -136,3 +152,17 @@ def evaluate_rollout(model: BaseAlgorithm, max_samples: int | None = None) -> Ro
     else:
         valid = [th.ones_like(lp, dtype=th.bool) for lp in log_probs]
     return RolloutPolicy(log_probs=log_probs, valid=valid)
+
+
+def evaluate_rollout(model: BaseAlgorithm, max_samples: int | None = None) -> RolloutPolicy | None:
+    """The policy's distributions on the last rollout's states, or ``None`` for non-categorical actions.
+
+    :param model: an on-policy SB3 algorithm right after ``collect_rollouts`` (e.g. in
+        ``_on_rollout_end``).
+    :param max_samples: evaluate at most this many states (evenly spaced), to bound the cost.
+    """
+    buffer: RolloutBuffer = model.rollout_buffer  # type: ignore[attr-defined]
+    observations = rollout_observations(buffer)
+    index = sample_index(rollout_size(observations), max_samples)
+    observations, masks = take_states(observations, rollout_masks(buffer), index)
+    return evaluate_states(model.policy, observations, masks)

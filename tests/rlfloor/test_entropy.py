@@ -92,7 +92,9 @@ def test_adaptive_with_masked_ppo(masked_env_factory: Callable[[], gym.Env]) -> 
     # a sharp floored policy is below a 0.9 target: the coefficient rises
     controller = AdaptiveEntropyCallback(target_fraction=0.9, initial_coef=0.01, lr=2.0)
     policy_kwargs = {"temperature": 1e-3, "min_prob": 0.01}
-    model = MaskablePPO(FlooredMaskableActorCriticPolicy, masked_env_factory(), policy_kwargs=policy_kwargs, **SMALL_PPO)
+    model = MaskablePPO(
+        FlooredMaskableActorCriticPolicy, masked_env_factory(), policy_kwargs=policy_kwargs, **SMALL_PPO
+    )
     model.learn(128, callback=controller)
     assert controller.measured_fraction < 0.9
     assert controller.coef > 0.01
