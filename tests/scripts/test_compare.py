@@ -92,7 +92,9 @@ def test_report_statistics_match_hand_computation(sweep: tuple[Path, subprocess.
             for e in ("deepsea-6", "switching-bandit")
         ]
     )
-    p = np.mean([np.mean((xt[:, None] > yt[None, :]) + 0.5 * (xt[:, None] == yt[None, :])) for xt, yt in zip(x, y)])
+    p = np.mean(
+        [np.mean((xt[:, None] > yt[None, :]) + 0.5 * (xt[:, None] == yt[None, :])) for xt, yt in zip(x, y, strict=True)]
+    )
     assert f"| `ppo-small-floor` | `ppo-small` | {p:.3f} [" in report
 
 
