@@ -116,7 +116,25 @@ def min_entropy_with_floor(min_prob: float, n_actions: int) -> float:
     return -(n_actions - 1) * min_prob * math.log(min_prob) - top * math.log(top)
 
 
-class FlooredCategoricalDistribution(CategoricalDistribution):
+class MinProbMixin:
+    """A ``min_prob`` attribute validated on every assignment against the largest sub-space."""
+
+    _min_prob: float
+
+    def _largest_subspace(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def min_prob(self) -> float:
+        """The probability floor in force (per sub-space for MultiDiscrete)."""
+        return self._min_prob
+
+    @min_prob.setter
+    def min_prob(self, value: float) -> None:
+        self._min_prob = check_min_prob(value, self._largest_subspace())
+
+
+class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
     """Categorical distribution for ``Discrete`` actions with a probability floor.
 
     A drop-in replacement for SB3's ``CategoricalDistribution``: same methods, same
@@ -131,21 +149,15 @@ class FlooredCategoricalDistribution(CategoricalDistribution):
         super().__init__(action_dim)
         self.min_prob = min_prob
 
-    @property
-    def min_prob(self) -> float:
-        """The probability floor in force."""
-        return self._min_prob
-
-    @min_prob.setter
-    def min_prob(self, value: float) -> None:
-        self._min_prob = check_min_prob(value, self.action_dim)
+    def _largest_subspace(self) -> int:
+        return int(self.action_dim)
 
     def proba_distribution(self: SelfFlooredCategorical, action_logits: th.Tensor) -> SelfFlooredCategorical:
         self.distribution = Categorical(logits=floored_log_probs(action_logits, self._min_prob))
         return self
 
 
-class FlooredMultiCategoricalDistribution(MultiCategoricalDistribution):
+class FlooredMultiCategoricalDistribution(MinProbMixin, MultiCategoricalDistribution):
     """``MultiDiscrete`` counterpart: an independent floored categorical per sub-space.
 
     :param action_dims: number of actions in each sub-space.
@@ -156,14 +168,8 @@ class FlooredMultiCategoricalDistribution(MultiCategoricalDistribution):
         super().__init__(action_dims)
         self.min_prob = min_prob
 
-    @property
-    def min_prob(self) -> float:
-        """The probability floor in force (per sub-space)."""
-        return self._min_prob
-
-    @min_prob.setter
-    def min_prob(self, value: float) -> None:
-        self._min_prob = check_min_prob(value, int(max(self.action_dims)))
+    def _largest_subspace(self) -> int:
+        return int(max(self.action_dims))
 
     def proba_distribution(self: SelfFlooredMultiCategorical, action_logits: th.Tensor) -> SelfFlooredMultiCategorical:
         splits = th.split(action_logits, list(self.action_dims), dim=1)

@@ -27,7 +27,7 @@ from sb3_contrib.common.maskable.policies import (
 )
 from torch.distributions import Categorical
 
-from rlfloor.distributions import action_space_sizes, check_min_prob, floored_log_probs
+from rlfloor.distributions import MinProbMixin, action_space_sizes, floored_log_probs
 from rlfloor.policies import _FLOOR_KWARGS_DOC, FlooredPolicyMixin
 
 SelfFlooredMaskableCategorical = TypeVar(
@@ -85,7 +85,7 @@ class FlooredMaskableCategorical(MaskableCategorical):
         return Categorical.entropy(self)
 
 
-class FlooredMaskableCategoricalDistribution(MaskableCategoricalDistribution):
+class FlooredMaskableCategoricalDistribution(MinProbMixin, MaskableCategoricalDistribution):
     """Masked categorical for ``Discrete`` actions with a floor over the valid actions.
 
     :param action_dim: number of actions ``K``.
@@ -96,14 +96,8 @@ class FlooredMaskableCategoricalDistribution(MaskableCategoricalDistribution):
         super().__init__(action_dim)
         self.min_prob = min_prob
 
-    @property
-    def min_prob(self) -> float:
-        """The probability floor in force."""
-        return self._min_prob
-
-    @min_prob.setter
-    def min_prob(self, value: float) -> None:
-        self._min_prob = check_min_prob(value, self.action_dim)
+    def _largest_subspace(self) -> int:
+        return int(self.action_dim)
 
     def proba_distribution(
         self: SelfFlooredMaskableCategorical, action_logits: th.Tensor
@@ -113,7 +107,7 @@ class FlooredMaskableCategoricalDistribution(MaskableCategoricalDistribution):
         return self
 
 
-class FlooredMaskableMultiCategoricalDistribution(MaskableMultiCategoricalDistribution):
+class FlooredMaskableMultiCategoricalDistribution(MinProbMixin, MaskableMultiCategoricalDistribution):
     """Masked ``MultiDiscrete`` counterpart: a floored masked categorical per sub-space.
 
     :param action_dims: number of actions in each sub-space.
@@ -124,14 +118,8 @@ class FlooredMaskableMultiCategoricalDistribution(MaskableMultiCategoricalDistri
         super().__init__(action_dims)
         self.min_prob = min_prob
 
-    @property
-    def min_prob(self) -> float:
-        """The probability floor in force (per sub-space)."""
-        return self._min_prob
-
-    @min_prob.setter
-    def min_prob(self, value: float) -> None:
-        self._min_prob = check_min_prob(value, int(max(self.action_dims)))
+    def _largest_subspace(self) -> int:
+        return int(max(self.action_dims))
 
     def proba_distribution(
         self: SelfFlooredMaskableMultiCategorical, action_logits: th.Tensor
