@@ -199,7 +199,7 @@ def save_figures(
         xlabel=r"Normalized score $(\tau)$",
         ax=ax,
     )
-    ax.legend(methods, loc="lower left", fontsize="small")
+    ax.legend(loc="lower left", fontsize="small")  # labels set by rliable, one per method
     paths.append(_save(fig, out_dir / "performance_profiles.png"))
 
     if curves is not None and curve_steps is not None:
@@ -215,7 +215,7 @@ def save_figures(
             ylabel="IQM normalized score",
             ax=ax,
         )
-        ax.legend(methods, loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", fontsize="small")
         paths.append(_save(fig, out_dir / "sample_efficiency.png"))
     return paths
 
