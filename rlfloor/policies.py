@@ -129,6 +129,7 @@ class FlooredPolicyMixin:
         self._floor_driven = False
         self._warned_undriven = False
         self.logit_transform = LogitTransform(logit_options, self._action_dims)
+        self._logits_as_is = logit_options.is_identity  # hot path: skip the transform call
 
     def _check_floor(self, value: float) -> float:
         """Validate a floor value for this policy's action space; returns it as a float."""
@@ -197,7 +198,8 @@ class FlooredPolicyMixin:
         if self.floor_name == "min_std":
             return super()._get_action_dist_from_latent(latent_pi)  # type: ignore[misc]
         logits = self.action_net(latent_pi)  # type: ignore[attr-defined]
-        logits = self.logit_transform(logits, training=self.training)
+        if not self._logits_as_is:
+            logits = self.logit_transform(logits, training=self.training)
         return self.action_dist.proba_distribution(action_logits=logits)
 
     def pop_logit_penalty(self) -> float | None:
