@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -292,8 +292,3 @@ def build_agent(
     if spec.entropy_target is not None:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
     return model, callbacks
-
-
-def with_overrides(spec: AgentSpec, **algo_kwargs: Any) -> AgentSpec:
-    """A copy of ``spec`` with extra algorithm keyword arguments."""
-    return replace(spec, algo_kwargs={**dict(spec.algo_kwargs), **algo_kwargs})
