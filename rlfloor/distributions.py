@@ -117,11 +117,17 @@ def min_entropy_with_floor(min_prob: float, n_actions: int) -> float:
 
 
 class MinProbMixin:
-    """A ``min_prob`` attribute validated on every assignment against the largest sub-space."""
+    """A ``min_prob`` attribute validated on every assignment, and the floored logits it implies.
+
+    ``p_i = m + c * softmax(z)_i`` with ``c = 1 - K m`` gives ``log p_i = log c + logaddexp(
+    log_softmax(z)_i, log(m / c))``. Torch's ``Categorical`` normalizes its logits itself, so
+    :meth:`_floored_logits` hands it only ``logaddexp(log_softmax(z), log(m / c))`` (off by the
+    small constant ``log c``): two tensor ops, no more than SB3's own categorical costs.
+    """
 
     _min_prob: float
 
-    def _largest_subspace(self) -> int:
+    def _subspace_sizes(self) -> list[int]:
         raise NotImplementedError
 
     @property
@@ -131,7 +137,24 @@ class MinProbMixin:
 
     @min_prob.setter
     def min_prob(self, value: float) -> None:
-        self._min_prob = check_min_prob(value, self._largest_subspace())
+        self._min_prob = check_min_prob(value, max(self._subspace_sizes()))
+        self._offsets: dict[tuple[th.device, th.dtype], list[th.Tensor]] = {}
+
+    def _floored_logits(self, logits: th.Tensor, subspace: int = 0) -> th.Tensor:
+        """Logits whose softmax is the floored distribution of one sub-space (see the class doc)."""
+        log_soft = th.log_softmax(logits, dim=-1)
+        m = self._min_prob
+        if m == 0.0:
+            return log_soft
+        key = (logits.device, logits.dtype)
+        offsets = self._offsets.get(key)
+        if offsets is None:  # one small tensor per sub-space, made once per device and dtype
+            offsets = [
+                th.tensor(math.log(m) - math.log1p(-k * m), device=logits.device, dtype=logits.dtype)
+                for k in self._subspace_sizes()
+            ]
+            self._offsets[key] = offsets
+        return th.logaddexp(log_soft, offsets[subspace])
 
 
 class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
@@ -149,11 +172,11 @@ class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
         super().__init__(action_dim)
         self.min_prob = min_prob
 
-    def _largest_subspace(self) -> int:
-        return int(self.action_dim)
+    def _subspace_sizes(self) -> list[int]:
+        return [int(self.action_dim)]
 
     def proba_distribution(self: SelfFlooredCategorical, action_logits: th.Tensor) -> SelfFlooredCategorical:
-        self.distribution = Categorical(logits=floored_log_probs(action_logits, self._min_prob))
+        self.distribution = Categorical(logits=self._floored_logits(action_logits))
         return self
 
 
@@ -168,12 +191,12 @@ class FlooredMultiCategoricalDistribution(MinProbMixin, MultiCategoricalDistribu
         super().__init__(action_dims)
         self.min_prob = min_prob
 
-    def _largest_subspace(self) -> int:
-        return int(max(self.action_dims))
+    def _subspace_sizes(self) -> list[int]:
+        return [int(k) for k in self.action_dims]
 
     def proba_distribution(self: SelfFlooredMultiCategorical, action_logits: th.Tensor) -> SelfFlooredMultiCategorical:
         splits = th.split(action_logits, list(self.action_dims), dim=1)
-        self.distribution = [Categorical(logits=floored_log_probs(z, self._min_prob)) for z in splits]
+        self.distribution = [Categorical(logits=self._floored_logits(z, d)) for d, z in enumerate(splits)]
         return self
 
 

@@ -96,8 +96,8 @@ class FlooredMaskableCategoricalDistribution(MinProbMixin, MaskableCategoricalDi
         super().__init__(action_dim)
         self.min_prob = min_prob
 
-    def _largest_subspace(self) -> int:
-        return int(self.action_dim)
+    def _subspace_sizes(self) -> list[int]:
+        return [int(self.action_dim)]
 
     def proba_distribution(
         self: SelfFlooredMaskableCategorical, action_logits: th.Tensor
@@ -118,8 +118,8 @@ class FlooredMaskableMultiCategoricalDistribution(MinProbMixin, MaskableMultiCat
         super().__init__(action_dims)
         self.min_prob = min_prob
 
-    def _largest_subspace(self) -> int:
-        return int(max(self.action_dims))
+    def _subspace_sizes(self) -> list[int]:
+        return [int(k) for k in self.action_dims]
 
     def proba_distribution(
         self: SelfFlooredMaskableMultiCategorical, action_logits: th.Tensor
