@@ -126,6 +126,7 @@ class FlooredPolicyMixin:
         bounds = schedule_bounds(self.floor_schedule)
         for value in bounds if bounds is not None else (self.floor_schedule(1.0), self.floor_schedule(0.0)):
             self._check_floor(value)
+        self._floor_scheduled = bounds is None or bounds[0] != bounds[1]  # a floor that can change
         self._floor_driven = False
         self._warned_undriven = False
         self.logit_transform = LogitTransform(logit_options, self._action_dims)
@@ -183,9 +184,7 @@ class FlooredPolicyMixin:
 
     def set_training_mode(self, mode: bool) -> None:
         super().set_training_mode(mode)  # type: ignore[misc]
-        bounds = schedule_bounds(self.floor_schedule)
-        scheduled = bounds is None or bounds[0] != bounds[1]
-        if mode and scheduled and not self._floor_driven and not self._warned_undriven:
+        if mode and self._floor_scheduled and not self._floor_driven and not self._warned_undriven:
             self._warned_undriven = True
             warnings.warn(
                 f"{self.floor_name} follows a schedule but nothing updates it: pass "

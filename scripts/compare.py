@@ -195,10 +195,10 @@ def build_report(config: CompareConfig, specs: list[RunSpec], store: RunStore, c
         if not tasks:
             continue
         title = "masked tasks" if uses_masks else "tasks"
-        lines += _aggregate_section(scores, tasks, group, presets, config, title, results)
+        intervals = report.aggregate_intervals(scores, reps=config.bootstrap_reps)
+        lines += _aggregate_section(scores, intervals, tasks, group, presets, config, title, results)
         if not figures_done:
             curves, steps = _curves(results, group, tasks)
-            intervals = report.aggregate_intervals(scores, reps=config.bootstrap_reps)
             paths = report.save_figures(scores, curves, steps, store.root / "figures", intervals, reps=500)
             lines += ["Figures: " + ", ".join(f"[{p.stem}](figures/{p.name})" for p in paths), ""]
             figures_done = True
@@ -211,6 +211,7 @@ def build_report(config: CompareConfig, specs: list[RunSpec], store: RunStore, c
 
 def _aggregate_section(
     scores: report.ScoreDict,
+    intervals: dict[str, dict[str, report.Interval]],
     tasks: list[str],
     group: list[str],
     presets: Any,
@@ -218,7 +219,6 @@ def _aggregate_section(
     title: str,
     results: list[dict[str, Any]],
 ) -> list[str]:
-    intervals = report.aggregate_intervals(scores, reps=config.bootstrap_reps)
     auc_scores, _ = report.score_matrices(results, "auc_score", group, tasks)
     auc = report.aggregate_intervals(auc_scores, reps=config.bootstrap_reps)
     rows = [
