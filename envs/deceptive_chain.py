@@ -128,6 +128,10 @@ class DeceptiveChainEnv(gym.Env[Observation, Action]):
         start[0] = 1.0
         self.random_return, self.optimal_return = finite_horizon_returns(transitions, rewards, start, self.horizon)
 
+        self._clear_episode()
+
+    def _clear_episode(self) -> None:
+        """Per-episode state at the start of an episode (used by ``__init__`` and ``reset``)."""
         self._state = 0
         self._t = 0
         self._return = 0.0
@@ -162,12 +166,7 @@ class DeceptiveChainEnv(gym.Env[Observation, Action]):
     ) -> tuple[Observation, dict[str, Any]]:
         """Start in state 0. ``options`` is not used."""
         super().reset(seed=seed)
-        self._state = 0
-        self._t = 0
-        self._return = 0.0
-        self._max_state = 0
-        self._small = 0
-        self._large = 0
+        self._clear_episode()
         return self._one_hot[0].copy(), self._info()
 
     def step(self, action: Action) -> tuple[Observation, float, bool, bool, dict[str, Any]]:

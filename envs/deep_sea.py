@@ -135,6 +135,10 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         self.random_return: float = path_prob * 0.5**n - self.move_cost / 2.0
         """Expected return of the uniform-random policy."""
 
+        self._clear_episode()
+
+    def _clear_episode(self) -> None:
+        """Per-episode state at the start of an episode (used by ``__init__`` and ``reset``)."""
         self._row = 0
         self._col = 0
         self._last_cell = 0
@@ -158,12 +162,7 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
     ) -> tuple[Observation, dict[str, Any]]:
         """Put the block in the top-left cell. ``options`` is not used."""
         super().reset(seed=seed)
-        self._row = 0
-        self._col = 0
-        self._last_cell = 0
-        self._left_diagonal = False
-        self._reached_goal = False
-        self._denoised_return = 0.0
+        self._clear_episode()
         return self._observation(), {"left_diagonal": False, "reached_goal": False}
 
     def step(self, action: Action) -> tuple[Observation, float, bool, bool, dict[str, Any]]:

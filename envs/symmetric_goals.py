@@ -121,6 +121,10 @@ class SymmetricGoalsEnv(gym.Env[Observation, Action]):
         start[0] = 1.0
         self.random_return, self.optimal_return = finite_horizon_returns(transitions, rewards, start, self.horizon)
 
+        self._clear_episode()
+
+    def _clear_episode(self) -> None:
+        """Per-episode state at the start of an episode (used by ``__init__`` and ``reset``)."""
         self._branch = HUB
         self._depth = 0
         self._t = 0
@@ -175,12 +179,7 @@ class SymmetricGoalsEnv(gym.Env[Observation, Action]):
     ) -> tuple[Observation, dict[str, Any]]:
         """Start in the hub. ``options`` is not used."""
         super().reset(seed=seed)
-        self._branch = HUB
-        self._depth = 0
-        self._t = 0
-        self._return = 0.0
-        self._hub_returns = 0
-        self._optimum = -1
+        self._clear_episode()
         return self._one_hot[0].copy(), self._info()
 
     def step(self, action: Action) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
