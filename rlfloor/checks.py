@@ -1,0 +1,78 @@
+"""Argument checks shared by the whole library: one line, naming the value and what is allowed.
+
+Every public constructor of rlfloor validates its arguments with these functions before it
+does any work, so that a bad setting fails at once with a message such as::
+
+    ValueError: min_prob=0.6 is outside the allowed range [0, 0.5)
+
+Booleans are refused where a number is expected (``True`` is an ``int`` in Python, and
+``coef=True`` is always a mistake), and so are strings: ``LinearSchedule("0.1", 0)`` fails
+here rather than deep inside a computation.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Collection
+from typing import Any
+
+
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    left = "(" if low_open or low is None else "["
+    right = ")" if high_open or high is None else "]"
+    low_text = "-inf" if low is None else f"{low:g}"
+    high_text = "inf" if high is None else f"{high:g}"
+    return f"{left}{low_text}, {high_text}{right}"
+
+
+def check_number(
+    name: str,
+    value: object,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the interval, else raise.
+
+    :param name: the argument's name, used in the message.
+    :param value: what the caller passed.
+    :param low: lower bound (``None``: unbounded).
+    :param high: upper bound (``None``: unbounded).
+    :param low_open: exclude ``low`` itself.
+    :param high_open: exclude ``high`` itself.
+    :raises ValueError: ``"{name}={value!r} is outside the allowed range [low, high]"`` (or
+        ``"... must be a number"`` for a non-number).
+    """
+    interval = _interval(low, high, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}={value!r} must be a number in {interval}")
+    x = float(value)
+    too_low = low is not None and (x <= low if low_open else x < low)
+    too_high = high is not None and (x >= high if high_open else x > high)
+    if not math.isfinite(x) or too_low or too_high:
+        raise ValueError(f"{name}={value!r} is outside the allowed range {interval}")
+    return x
+
+
+def check_int(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer in ``[low, high]``, else raise ``ValueError``."""
+    interval = _interval(low, high, False, False)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name}={value!r} must be an integer in {interval}")
+    x = int(value)
+    if (low is not None and x < low) or (high is not None and x > high):
+        raise ValueError(f"{name}={value!r} is outside the allowed range {interval}")
+    return x
+
+
+def check_choice(name: str, value: Any, allowed: Collection[Any]) -> Any:
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError`` listing them."""
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(repr(a) for a in allowed)}")
+    return value
+
+
+__all__ = ["check_choice", "check_int", "check_number"]
