@@ -6,22 +6,29 @@ Categorical floor. For the ``K`` valid actions of a state and logits ``z``::
 
 so every valid action keeps at least ``m = min_prob``, the probabilities still sum
 to one, the most likely action is the same as without the floor, and ``m = 0`` is
-SB3's categorical. The computation stays in log space::
+SB3's categorical. This is the uniform mixture ``(1 - g) * softmax(z) + g / K`` with
+``g = K * m`` (Exp3's ``gamma``, DreamerV3's "unimix"). The computation stays in log space::
 
     log p_i = logaddexp(log m, log1p(-K * m) + log_softmax(z)_i)
+            = log m + softplus(log_softmax(z)_i + log1p(-K * m) - log m)
 
 which keeps probabilities, log-probabilities, the (exact) entropy and the gradients
-finite for logits as large as +-1e4 in float32. (Normalization goes through
-``log_softmax``, which subtracts the largest logit first; SB3's ``Categorical(logits=z)``
-computes ``z - logsumexp(z)`` and loses about 1e-3 nats at ``|z| ~ 1e4``. With
-``m = 0`` the two agree to float32 rounding at ordinary logit scales.)
+finite for logits as large as +-1e4 in float32. One function computes it, masked or not:
+:func:`floored_logits` (``softplus`` form: two element-wise kernels after ``log_softmax``,
+and an ONNX ``Softplus`` when exported). (Normalization goes through ``log_softmax``, which
+subtracts the largest logit first; SB3's ``Categorical(logits=z)`` computes ``z - logsumexp(z)``
+and loses about 1e-3 nats at ``|z| ~ 1e4``. With ``m = 0`` the two agree to float32 rounding at
+ordinary logit scales.)
+
+Bernoulli floor (MultiBinary actions). Each bit is a two-action categorical with logits
+``(0, z)``, so its probability of 1 is ``m + (1 - 2m) * sigmoid(z)``, in ``[m, 1 - m]``.
 
 Gaussian floor (Box actions). The standard deviation is ``min_std + exp(log_std)``:
 never below ``min_std`` and differentiable everywhere; ``min_std = 0`` is SB3's
 ``DiagGaussianDistribution``.
 
 The masked counterparts, for sb3-contrib's ``MaskablePPO``, are in
-:mod:`rlfloor.maskable` (sb3-contrib is an optional dependency).
+:mod:`rlfloor.contrib.distributions` (sb3-contrib is an optional dependency).
 """
 
 from __future__ import annotations
@@ -32,17 +39,22 @@ from typing import TypeVar
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.distributions import (
+    BernoulliDistribution,
     CategoricalDistribution,
     DiagGaussianDistribution,
     Distribution,
     MultiCategoricalDistribution,
 )
-from torch.distributions import Categorical, Normal
+from torch.distributions import Bernoulli, Categorical, Normal
+from torch.nn.functional import softplus
 
-SUPPORTED_ACTION_SPACES = "Discrete, MultiDiscrete (floored by min_prob) and Box (floored by min_std)"
+from rlfloor.checks import check_number
+
+SUPPORTED_ACTION_SPACES = "Discrete, MultiDiscrete, MultiBinary (floored by min_prob) and Box (floored by min_std)"
 
 SelfFlooredCategorical = TypeVar("SelfFlooredCategorical", bound="FlooredCategoricalDistribution")
 SelfFlooredMultiCategorical = TypeVar("SelfFlooredMultiCategorical", bound="FlooredMultiCategoricalDistribution")
+SelfFlooredBernoulli = TypeVar("SelfFlooredBernoulli", bound="FlooredBernoulliDistribution")
 SelfFlooredDiagGaussian = TypeVar("SelfFlooredDiagGaussian", bound="FlooredDiagGaussianDistribution")
 
 
@@ -51,41 +63,38 @@ def check_min_prob(min_prob: float, n_actions: int) -> float:
 
     :param min_prob: the floor, a number in ``[0, 1 / n_actions)``.
     :param n_actions: number of actions the floor is shared by (the largest sub-space
-        for MultiDiscrete).
+        for MultiDiscrete, 2 for MultiBinary).
     :return: ``min_prob`` as a float.
     :raises ValueError: naming the value and the allowed range.
     """
-    if isinstance(min_prob, bool) or not isinstance(min_prob, int | float):
-        raise ValueError(f"min_prob must be a number in [0, 1/{n_actions}), got {min_prob!r}")
-    value = float(min_prob)
-    if math.isnan(value) or value < 0.0 or value * n_actions >= 1.0:
+    try:
+        return check_number("min_prob", min_prob, 0.0, 1.0 / n_actions, high_open=True)
+    except ValueError as error:
         raise ValueError(
-            f"min_prob={min_prob!r} is outside the allowed range [0, 1/{n_actions}) = "
-            f"[0, {1.0 / n_actions:.6g}) for {n_actions} actions: "
+            f"{error} = [0, 1/{n_actions}) for {n_actions} actions: "
             "min_prob * n_actions must stay below 1 so the policy can still prefer an action"
-        )
-    return value
+        ) from None
 
 
 def check_min_std(min_std: float) -> float:
     """Validate a standard-deviation floor for Gaussian actions (finite and ``>= 0``)."""
-    if isinstance(min_std, bool) or not isinstance(min_std, int | float):
-        raise ValueError(f"min_std must be a finite number >= 0, got {min_std!r}")
-    value = float(min_std)
-    if not math.isfinite(value) or value < 0.0:
-        raise ValueError(f"min_std={min_std!r} is outside the allowed range [0, inf)")
-    return value
+    return check_number("min_std", min_std, 0.0)
 
 
-def floored_log_probs(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> th.Tensor:
-    """Log-probabilities of the floored softmax over the last dimension.
+def floored_logits(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> th.Tensor:
+    """Logits of the floored softmax: ``log p - log m`` (``log_softmax(z)`` when ``m = 0``).
+
+    The one implementation of the floor, masked or not. Torch's ``Categorical`` normalizes
+    the logits it is given, so the distributions hand it this tensor directly;
+    :func:`floored_log_probs` adds ``log m``. Everything is element-wise after ``log_softmax``
+    (``softplus`` for ``logaddexp``), so it exports to ONNX as ``LogSoftmax`` + ``Softplus``.
 
     :param logits: unnormalized logits, shape ``(..., K)``.
     :param min_prob: the floor ``m``; must satisfy ``m * K_valid < 1`` (see :func:`check_min_prob`).
     :param mask: optional boolean tensor broadcastable to ``logits``; ``False`` marks an invalid
-        action, whose log-probability is ``-inf`` (probability exactly 0). Every row needs
-        at least one valid action.
-    :return: ``log p`` with ``p_i = m + (1 - K_valid * m) * softmax(z over valid)_i``.
+        action, whose logit is ``-inf`` (probability exactly 0). Every row needs at least one
+        valid action.
+    :return: ``softplus(log_softmax(z) + log1p(-K_valid m) - log m)``, ``-inf`` where masked.
     """
     if mask is not None:
         logits = logits.masked_fill(~mask, -math.inf)
@@ -93,16 +102,28 @@ def floored_log_probs(logits: th.Tensor, min_prob: float, mask: th.Tensor | None
     if min_prob == 0.0:
         return log_soft
     log_m = math.log(min_prob)
-    if mask is None:
-        log_rest: th.Tensor | float = math.log1p(-logits.shape[-1] * min_prob)
+    if mask is None:  # a Python float: no tensor is made on the hot path
+        shift: th.Tensor | float = math.log1p(-logits.shape[-1] * min_prob) - log_m
     else:
         n_valid = mask.sum(dim=-1, keepdim=True).to(logits.dtype)
-        log_rest = th.log1p(-n_valid * min_prob)
-    # logaddexp(log m, x) = log m + softplus(x - log m), one fused op and no tensor for log m.
-    log_p = th.nn.functional.softplus(log_soft + (log_rest - log_m)) + log_m
+        shift = th.log1p(-n_valid * min_prob) - log_m
+    out = softplus(log_soft + shift)
     if mask is not None:
-        log_p = log_p.masked_fill(~mask, -math.inf)
-    return log_p
+        out = out.masked_fill(~mask, -math.inf)
+    return out
+
+
+def floored_log_probs(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> th.Tensor:
+    """Log-probabilities of the floored softmax over the last dimension.
+
+    :param logits: unnormalized logits, shape ``(..., K)``.
+    :param min_prob: the floor ``m``; must satisfy ``m * K_valid < 1`` (see :func:`check_min_prob`).
+    :param mask: optional boolean tensor broadcastable to ``logits`` (``False`` = invalid action,
+        log-probability ``-inf``).
+    :return: ``log p`` with ``p_i = m + (1 - K_valid * m) * softmax(z over valid)_i``.
+    """
+    out = floored_logits(logits, min_prob, mask)
+    return out if min_prob == 0.0 else out + math.log(min_prob)
 
 
 def min_entropy_with_floor(min_prob: float, n_actions: int) -> float:
@@ -117,13 +138,7 @@ def min_entropy_with_floor(min_prob: float, n_actions: int) -> float:
 
 
 class MinProbMixin:
-    """A ``min_prob`` attribute validated on every assignment, and the floored logits it implies.
-
-    ``p_i = m + c * softmax(z)_i`` with ``c = 1 - K m`` gives ``log p_i = log c + logaddexp(
-    log_softmax(z)_i, log(m / c))``. Torch's ``Categorical`` normalizes its logits itself, so
-    :meth:`_floored_logits` hands it only ``logaddexp(log_softmax(z), log(m / c))`` (off by the
-    small constant ``log c``): two tensor ops, no more than SB3's own categorical costs.
-    """
+    """A ``min_prob`` attribute validated on every assignment against the largest sub-space."""
 
     _min_prob: float
 
@@ -132,29 +147,12 @@ class MinProbMixin:
 
     @property
     def min_prob(self) -> float:
-        """The probability floor in force (per sub-space for MultiDiscrete)."""
+        """The probability floor in force (per sub-space for MultiDiscrete, per bit for MultiBinary)."""
         return self._min_prob
 
     @min_prob.setter
     def min_prob(self, value: float) -> None:
         self._min_prob = check_min_prob(value, max(self._subspace_sizes()))
-        self._offsets: dict[tuple[th.device, th.dtype], list[th.Tensor]] = {}
-
-    def _floored_logits(self, logits: th.Tensor, subspace: int = 0) -> th.Tensor:
-        """Logits whose softmax is the floored distribution of one sub-space (see the class doc)."""
-        log_soft = th.log_softmax(logits, dim=-1)
-        m = self._min_prob
-        if m == 0.0:
-            return log_soft
-        key = (logits.device, logits.dtype)
-        offsets = self._offsets.get(key)
-        if offsets is None:  # one small tensor per sub-space, made once per device and dtype
-            offsets = [
-                th.tensor(math.log(m) - math.log1p(-k * m), device=logits.device, dtype=logits.dtype)
-                for k in self._subspace_sizes()
-            ]
-            self._offsets[key] = offsets
-        return th.logaddexp(log_soft, offsets[subspace])
 
 
 class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
@@ -176,7 +174,7 @@ class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
         return [int(self.action_dim)]
 
     def proba_distribution(self: SelfFlooredCategorical, action_logits: th.Tensor) -> SelfFlooredCategorical:
-        self.distribution = Categorical(logits=self._floored_logits(action_logits))
+        self.distribution = Categorical(logits=floored_logits(action_logits, self._min_prob))
         return self
 
 
@@ -196,7 +194,34 @@ class FlooredMultiCategoricalDistribution(MinProbMixin, MultiCategoricalDistribu
 
     def proba_distribution(self: SelfFlooredMultiCategorical, action_logits: th.Tensor) -> SelfFlooredMultiCategorical:
         splits = th.split(action_logits, list(self.action_dims), dim=1)
-        self.distribution = [Categorical(logits=self._floored_logits(z, d)) for d, z in enumerate(splits)]
+        self.distribution = [Categorical(logits=floored_logits(z, self._min_prob)) for z in splits]
+        return self
+
+
+class FlooredBernoulliDistribution(MinProbMixin, BernoulliDistribution):
+    """Bernoulli per bit for ``MultiBinary`` actions, each bit's probability in ``[m, 1 - m]``.
+
+    Bit ``j`` is the two-action floored categorical with logits ``(0, z_j)`` (computed by
+    :func:`floored_logits`, so in log space), handed to torch's ``Bernoulli`` as the logit
+    ``log p_j - log(1 - p_j)``, which the floor bounds by ``+-log((1 - m) / m)``. ``m = 0`` is
+    SB3's ``BernoulliDistribution``.
+
+    :param action_dims: number of bits.
+    :param min_prob: floor in ``[0, 1/2)`` for each outcome of each bit.
+    """
+
+    def __init__(self, action_dims: int, min_prob: float = 0.0):
+        super().__init__(action_dims)
+        self.min_prob = min_prob
+
+    def _subspace_sizes(self) -> list[int]:
+        return [2]
+
+    def proba_distribution(self: SelfFlooredBernoulli, action_logits: th.Tensor) -> SelfFlooredBernoulli:
+        if self._min_prob == 0.0:
+            return super().proba_distribution(action_logits)
+        pair = floored_logits(th.stack((th.zeros_like(action_logits), action_logits), dim=-1), self._min_prob)
+        self.distribution = Bernoulli(logits=pair[..., 1] - pair[..., 0])
         return self
 
 
@@ -247,17 +272,32 @@ def action_space_sizes(action_space: spaces.Space) -> list[int]:
     raise ValueError(f"expected a Discrete or MultiDiscrete action space, got {action_space}")
 
 
+def multibinary_size(action_space: spaces.MultiBinary) -> int:
+    """Number of bits of a 1-D ``MultiBinary`` space.
+
+    :raises ValueError: for a multi-dimensional one (SB3's Bernoulli head is flat).
+    """
+    if isinstance(action_space.n, int):
+        return action_space.n
+    shape = tuple(int(n) for n in action_space.n)
+    if len(shape) != 1:
+        raise ValueError(f"only 1-D MultiBinary action spaces are supported, got shape {shape}")
+    return shape[0]
+
+
 def make_floored_proba_distribution(action_space: spaces.Space, floor: float) -> Distribution:
     """The floored distribution for an action space.
 
-    :param action_space: ``Discrete``, ``MultiDiscrete`` or ``Box``.
-    :param floor: ``min_prob`` for the discrete spaces, ``min_std`` for ``Box``.
+    :param action_space: ``Discrete``, ``MultiDiscrete``, ``MultiBinary`` or ``Box``.
+    :param floor: ``min_prob`` for the discrete and binary spaces, ``min_std`` for ``Box``.
     :raises ValueError: for an unsupported space (naming the supported ones) or a bad floor.
     """
     if isinstance(action_space, spaces.Discrete):
         return FlooredCategoricalDistribution(int(action_space.n), min_prob=floor)
     if isinstance(action_space, spaces.MultiDiscrete):
         return FlooredMultiCategoricalDistribution(action_space_sizes(action_space), min_prob=floor)
+    if isinstance(action_space, spaces.MultiBinary):
+        return FlooredBernoulliDistribution(multibinary_size(action_space), min_prob=floor)
     if isinstance(action_space, spaces.Box):
         return FlooredDiagGaussianDistribution(int(math.prod(action_space.shape)), min_std=floor)
     raise ValueError(f"unsupported action space {action_space}: rlfloor supports {SUPPORTED_ACTION_SPACES}")

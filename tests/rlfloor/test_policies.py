@@ -228,8 +228,8 @@ def test_multidiscrete_and_dict_observations() -> None:
 @pytest.mark.parametrize(
     ("action_space", "policy_kwargs", "message"),
     [
-        (spaces.MultiBinary(3), {}, "supports Discrete, MultiDiscrete, Box"),
-        (spaces.Discrete(4), {"min_prob": 0.25}, r"min_prob=0\.25 is outside the allowed range \[0, 1/4\)"),
+        (spaces.Tuple([spaces.Discrete(2)]), {}, "supports Discrete, MultiDiscrete, MultiBinary, Box"),
+        (spaces.Discrete(4), {"min_prob": 0.25}, r"min_prob=0\.25 is outside the allowed range \[0, 0\.25\) = \[0, 1/4\)"),
         (spaces.Discrete(4), {"min_prob": -0.1}, r"min_prob=-0\.1"),
         (spaces.Discrete(4), {"min_prob": float("nan")}, "min_prob=nan"),
         (spaces.Discrete(4), {"min_prob": LinearSchedule(0.5, 0.0)}, r"min_prob=0\.5"),
@@ -250,7 +250,7 @@ def test_bad_configuration_is_a_clear_error(
 
 def test_set_floor_is_validated() -> None:
     policy = FlooredActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(5), lambda _: 3e-4, min_prob=0.1)
-    with pytest.raises(ValueError, match=r"min_prob=0\.2 is outside the allowed range \[0, 1/5\)"):
+    with pytest.raises(ValueError, match=r"min_prob=0\.2 is outside the allowed range \[0, 0\.2\) = \[0, 1/5\)"):
         policy.set_floor(0.2)
     assert policy.min_prob == pytest.approx(0.1)
 
