@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,65 +54,6 @@ def test_zero_floor_trains_like_stock_ppo() -> None:
     assert np.array_equal(stock.rollout_buffer.actions, floored.rollout_buffer.actions)
     for a, b in zip(stock.policy.parameters(), floored.policy.parameters(), strict=True):
         assert th.allclose(a, b, atol=1e-6)
-
-
-def test_masked_ppo_learns_with_floor_over_valid_actions(masked_env_factory: Callable[[], gym.Env]) -> None:
-    from sb3_contrib import MaskablePPO
-
-    from rlfloor.policies import FlooredMaskableActorCriticPolicy
-
-    env = masked_env_factory()
-    model = MaskablePPO(
-        FlooredMaskableActorCriticPolicy, env, learning_rate=0.05, policy_kwargs={"min_prob": 0.15}, **SMALL_PPO
-    )
-    model.learn(256)
-    states = np.arange(16)
-    masks = np.stack([_frozen_masks(s) for s in states])
-    probs = probs_on(model, states, action_masks=masks)
-    assert th.all(probs[~th.as_tensor(masks)] == 0)
-    assert th.all(probs[th.as_tensor(masks)] >= 0.15 - 1e-6)
-    assert th.allclose(probs.sum(-1), th.ones(16), atol=1e-6)
-    # the rollout never took an invalid action
-    taken = model.rollout_buffer.actions.reshape(-1).astype(int)
-    valid = model.rollout_buffer.action_masks.reshape(len(taken), 4)
-    assert valid[np.arange(len(taken)), taken].all()
-
-
-def _frozen_masks(state: int) -> np.ndarray:
-    row, col = divmod(int(state), 4)
-    return np.array([col > 0, row < 3, col < 3, row > 0])
-
-
-def test_masked_state_without_valid_action_is_an_error() -> None:
-    pytest.importorskip("sb3_contrib")
-    from rlfloor.maskable import FlooredMaskableCategoricalDistribution
-
-    dist = FlooredMaskableCategoricalDistribution(3, 0.1).proba_distribution(th.zeros(2, 3))
-    with pytest.raises(ValueError, match=r"no valid action in batch rows \[1\]"):
-        dist.apply_masking(np.array([[True, False, False], [False, False, False]]))
-
-
-def test_masked_entropy_counts_valid_actions_only() -> None:
-    pytest.importorskip("sb3_contrib")
-    from rlfloor.maskable import FlooredMaskableCategoricalDistribution, FlooredMaskableMultiCategoricalDistribution
-
-    logits = th.tensor([[1e4, 0.0, -1e4, 5.0], [0.0, 0.0, 0.0, 0.0]], requires_grad=True)
-    masks = th.tensor([[True, False, True, True], [False, True, True, False]])
-    dist = FlooredMaskableCategoricalDistribution(4, 0.1).proba_distribution(logits)
-    dist.apply_masking(masks)
-    probs = dist.distribution.probs
-    assert th.all(probs[~masks] == 0) and th.all(probs[masks] >= 0.1 - 1e-6)
-    # row 1: two valid actions, uniform -> entropy log 2
-    assert dist.entropy()[1].item() == pytest.approx(np.log(2), abs=1e-6)
-    expected0 = -(probs[0][masks[0]] * probs[0][masks[0]].log()).sum()
-    assert dist.entropy()[0].item() == pytest.approx(expected0.item(), abs=1e-5)
-    (dist.entropy().sum() + dist.log_prob(th.tensor([2, 1])).sum()).backward()
-    assert logits.grad is not None and th.all(th.isfinite(logits.grad))
-    # MultiDiscrete: the floor and masks apply per sub-space
-    multi = FlooredMaskableMultiCategoricalDistribution([2, 3], 0.2).proba_distribution(th.zeros(1, 5))
-    multi.apply_masking(np.array([[True, True, False, True, True]]))
-    assert multi.distributions[1].probs[0, 0].item() == 0.0
-    assert multi.entropy().item() == pytest.approx(2 * np.log(2), abs=1e-6)
 
 
 def test_save_load_round_trips_every_setting(tmp_path: Path) -> None:
@@ -229,7 +169,11 @@ def test_multidiscrete_and_dict_observations() -> None:
     ("action_space", "policy_kwargs", "message"),
     [
         (spaces.Tuple([spaces.Discrete(2)]), {}, "supports Discrete, MultiDiscrete, MultiBinary, Box"),
-        (spaces.Discrete(4), {"min_prob": 0.25}, r"min_prob=0\.25 is outside the allowed range \[0, 0\.25\) = \[0, 1/4\)"),
+        (
+            spaces.Discrete(4),
+            {"min_prob": 0.25},
+            r"min_prob=0\.25 is outside the allowed range \[0, 0\.25\) = \[0, 1/4\)",
+        ),
         (spaces.Discrete(4), {"min_prob": -0.1}, r"min_prob=-0\.1"),
         (spaces.Discrete(4), {"min_prob": float("nan")}, "min_prob=nan"),
         (spaces.Discrete(4), {"min_prob": LinearSchedule(0.5, 0.0)}, r"min_prob=0\.5"),
@@ -267,3 +211,49 @@ def test_logit_penalty_is_recorded_during_training() -> None:
     model.learn(64)
     penalty = model.policy.pop_logit_penalty()
     assert penalty is not None and penalty > 0
+
+
+def test_uniform_mix_is_min_prob_over_k_and_is_saved(tmp_path: Path) -> None:
+    """DreamerV3's unimix / Exp3's gamma: (1 - g) softmax + g / K, i.e. min_prob = g / K."""
+    obs_space = spaces.Box(-1, 1, (3,))
+    mixed = FlooredActorCriticPolicy(obs_space, spaces.Discrete(4), lambda _: 3e-4, uniform_mix=0.01)
+    assert mixed.min_prob == pytest.approx(0.0025) and mixed.uniform_mix == pytest.approx(0.01)
+    assert mixed.n_actions == 4 and mixed.max_floor == pytest.approx(0.25)
+    logits = th.tensor([[3.0, -1e4, 0.5, 1e4]])
+    probs = mixed.action_dist.proba_distribution(logits).distribution.probs
+    expected = 0.99 * th.softmax(logits.double(), -1) + 0.01 / 4
+    assert th.allclose(probs.double(), expected, atol=1e-7)
+    # MultiDiscrete: K is the largest sub-space; MultiBinary: K = 2 per bit
+    multi = FlooredActorCriticPolicy(obs_space, spaces.MultiDiscrete([3, 5]), lambda _: 3e-4, uniform_mix=0.1)
+    assert multi.min_prob == pytest.approx(0.02)
+    bits = FlooredActorCriticPolicy(obs_space, spaces.MultiBinary(3), lambda _: 3e-4, uniform_mix=0.1)
+    assert bits.min_prob == pytest.approx(0.05)
+    # saved with the model, and a schedule of the mixing weight works
+    model = PPO(
+        FlooredActorCriticPolicy,
+        gym.make("CartPole-v1"),
+        policy_kwargs={"uniform_mix": LinearSchedule(0.2, 0.0)},
+        **SMALL_PPO,
+    )
+    assert model.policy.min_prob == pytest.approx(0.1)
+    model.learn(128, callback=FloorScheduleCallback())
+    assert model.policy.min_prob == pytest.approx(0.1 * (1 - 64 / 128))
+    model.save(tmp_path / "m.zip")
+    loaded = PPO.load(tmp_path / "m.zip", device="cpu")
+    assert loaded.policy._get_constructor_parameters()["uniform_mix"] == LinearSchedule(0.2, 0.0)
+    assert loaded.policy.min_prob == pytest.approx(model.policy.min_prob)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"uniform_mix": 0.01, "min_prob": 0.01}, "two ways to give the same floor"),
+        ({"uniform_mix": 1.0}, r"uniform_mix=1\.0 is outside the allowed range \[0, 1\)"),
+        ({"uniform_mix": "0.1"}, "uniform_mix='0.1' must be a number"),
+    ],
+)
+def test_uniform_mix_is_validated(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FlooredActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(4), lambda _: 3e-4, **kwargs)
+    with pytest.raises(ValueError, match="use min_std"):
+        FlooredActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Box(-1, 1, (2,)), lambda _: 3e-4, uniform_mix=0.1)
