@@ -82,6 +82,7 @@ def test_sb3_recipe_exports_a_floored_policy_at_extreme_logits(tmp_path: Path) -
     observations = observations_of(gym.make("CartPole-v1"), 8).astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch's notice about the TorchScript exporter
+        warnings.simplefilter("ignore", th.jit.TracerWarning)  # torch.distributions' argument validation
         th.onnx.export(
             OnnxableSB3Policy(model.policy),
             (th.as_tensor(observations[:1]),),
