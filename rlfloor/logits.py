@@ -26,10 +26,11 @@ Order of application: center, penalty (on the centered logits), clip, temperatur
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch as th
+
+from rlfloor.checks import check_number
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,13 @@ class LogitOptions:
     logit_penalty_bound: float = 5.0
 
     def __post_init__(self) -> None:
-        _check_positive("temperature", self.temperature)
+        check_number("temperature", self.temperature, 0.0, low_open=True)
         if self.logit_clip is not None:
-            _check_positive("logit_clip", self.logit_clip)
+            check_number("logit_clip", self.logit_clip, 0.0, low_open=True)
         if not isinstance(self.center_logits, bool):
             raise ValueError(f"center_logits must be True or False, got {self.center_logits!r}")
-        if not _is_number(self.logit_penalty) or not math.isfinite(self.logit_penalty) or self.logit_penalty < 0:
-            raise ValueError(f"logit_penalty={self.logit_penalty!r} is outside the allowed range [0, inf)")
-        _check_positive("logit_penalty_bound", self.logit_penalty_bound)
+        check_number("logit_penalty", self.logit_penalty, 0.0)
+        check_number("logit_penalty_bound", self.logit_penalty_bound, 0.0, low_open=True)
 
     @property
     def is_identity(self) -> bool:
@@ -65,15 +65,6 @@ class LogitOptions:
         return (
             self.temperature == 1.0 and self.logit_clip is None and not self.center_logits and self.logit_penalty == 0.0
         )
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_positive(name: str, value: object) -> None:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r} is outside the allowed range (0, inf)")
 
 
 def straight_through_clip(logits: th.Tensor, bound: float) -> th.Tensor:
