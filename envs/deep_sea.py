@@ -155,7 +155,11 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         self.action_space = spaces.Discrete(2)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(n * n,), dtype=np.float32)
 
-        mapping = bsuite_action_mapping(n, self.mapping_seed) if self.bsuite_mapping else _v0_action_mapping(n, self.mapping_seed)
+        mapping = (
+            bsuite_action_mapping(n, self.mapping_seed)
+            if self.bsuite_mapping
+            else _v0_action_mapping(n, self.mapping_seed)
+        )
         self._mapping = mapping
         self._right_action: list[int] = mapping.ravel().tolist()  # flat list: faster than array indexing
         self._step_cost = self.move_cost / n

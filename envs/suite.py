@@ -1,8 +1,9 @@
 """The rlfloor benchmark suite, as data: which tasks, with which settings, budgets and score references.
 
 Each :class:`SuiteEntry` names one task (an env id plus constructor kwargs), the number of environment steps
-a comparison run trains for, the capability it probes, how it is scored and the two reference returns that
-map a return to a score in [0, 1] (see :mod:`envs.scoring`).
+a comparison run trains for, the capability it probes, how it is scored, the two reference returns that map
+a return to a score in [0, 1] (see :mod:`envs.scoring`) with where each comes from, and -- for tasks that need
+them -- per-algorithm training settings (:attr:`SuiteEntry.hyperparams`, rl-zoo3 style).
 
 Tags select sub-suites:
 
@@ -11,16 +12,35 @@ Tags select sub-suites:
 * ``probe`` -- every rlfloor exploration probe (``core`` plus ``deepsea-12`` and the stochastic DeepSea);
 * ``control`` -- standard Gymnasium control tasks, for the "floor tax" on ordinary problems and a classic
   sparse-reward failure (MountainCar);
-* ``extra`` -- optional tasks behind a dependency that is not installed by default (``requires``);
+* ``external`` -- the external tier, real packages behind optional extras, one tag per package:
+  ``minigrid`` (``pip install -e '.[minigrid]'``: DoorKey-5x5, Unlock, KeyCorridorS3R1, MultiRoom-N2-S4 with
+  rl-zoo3's wrapper and PPO settings), ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
+  frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
+  external reference for our DeepSea); ``extra`` is the older name of the same set;
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
+References are measured or computed, never guessed (one source of truth each):
+
+* rlfloor's own tasks: both references are the exact values the environment computes by dynamic programming
+  (``env.unwrapped.random_return`` / ``optimal_return``); the entries read them from the env.
+* Every other random reference is the mean of >= 1,000 uniform-random episodes, with its standard error and
+  episode count in the entry (:data:`RANDOM_REFERENCES`, measured by ``scripts/measure_references.py``).
+* Every optimal reference is the env's own definition (CartPole's 500-step limit, MountainCar's registered
+  solved threshold), a computation (MiniGrid: the reward ``1 - 0.9 * steps / max_steps`` of the shortest
+  solution, by breadth-first search, averaged over layouts: :data:`MINIGRID_OPTIMAL`) or a cited result
+  (Acrobot: the RL-Zoo's tuned PPO). MinAtar has none (``optimal_return=None``): its runs are compared on raw
+  returns. ``random_source`` / ``optimal_source`` say which, in one line.
+
 Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_size=64``, one env,
-``ent_coef=0`` unless stated -- at the listed budgets; "k of n" counts seeds 0..n-1):
+``ent_coef=0`` unless stated -- at the listed budgets, on ``rlfloor/DeepSea-v0``; "k of n" counts seeds 0..n-1):
 
 * ``deepsea-6``: solved (2/2). ``deepsea-12``: solved in 2 of 6 runs -- whenever a random episode happens
   to find the treasure (chance ~1/3 in 1,700 episodes) PPO learns it -- so it is not a reliable control;
-  ``deepsea-16``: 0 of 6, the core's control.
+  ``deepsea-16``: 0 of 6, the core's control. The DeepSea entries now use ``-v1`` at bsuite's
+  ``mapping_seed=42``, so ``deepsea-N`` is bsuite's ``deep_sea`` of size N; the mapping changes which action
+  is "right" in each cell, not the task's difficulty for an agent that does not know the mapping (a random
+  policy succeeds with probability ``2**-N`` under every mapping).
 * ``switching-bandit`` (seed 0): learns phase 0, recovers once while not yet collapsed, then earns 0 for
   the rest of the run after the second switch (run score ~0.09); with ``ent_coef=0.05`` it re-learns every
   phase (~0.24).
@@ -28,20 +48,9 @@ Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_si
   the far end. Length 6 (the RiverSwim default) is solved by plain PPO, so the suite uses 8.
 * ``symmetric-goals`` and ``masked-grid`` (MaskablePPO): solved within budget (score > 0.97); they measure
   the cost side -- how much exploration pressure lowers the final score -- and mask handling.
-
-Reference returns of the rlfloor tasks equal the exact values the environments compute
-(``env.unwrapped.random_return`` / ``optimal_return``; a test keeps them in sync). For the standard tasks:
-
-* CartPole-v1: random 22.2 (mean of 5,000 uniform-random episodes, seeds 0..4999, measured for this
-  suite); optimal 500 (the time limit).
-* Acrobot-v1: random -498.1 (mean of 300 uniform-random episodes, measured for this suite); optimal -75
-  (the RL-Zoo's tuned PPO agent, ``sb3/ppo-Acrobot-v1``: -74.6 +- 11.5; Gymnasium's "solved" threshold is
-  -100).
-* MountainCar-v0: random -200 (a random policy never reaches the flag within the 200-step limit; measured
-  on 300 episodes); optimal -110 (Gymnasium's registered ``reward_threshold``, "solved").
-* MiniGrid-DoorKey-5x5-v0: random 0 and optimal 0.95 are *approximations*, not measured here (MiniGrid is
-  not a dependency): MiniGrid pays ``1 - 0.9 * steps / max_steps`` on success, a random agent almost never
-  opens the door within ``max_steps = 250``, and short solutions take about 10-15 steps.
+* External tier budgets: rl-zoo3's ``n_timesteps`` where ``ppo.yml`` has the task (DoorKey-5x5 1e5, Unlock
+  1e5, KeyCorridorS3R1 5e5); MultiRoom-N2-S4 (not in rl-zoo3) 2e5; MinAtar 5e6 frames (Young & Tian 2019,
+  arXiv:1903.03176). Learnability at these budgets on 2 cores was not re-measured here.
 """
 
 from __future__ import annotations
@@ -72,16 +81,13 @@ def _freeze_hyperparams(name: str, hyperparams: Mapping[str, Mapping[str, Any]])
     frozen: dict[str, Mapping[str, Any]] = {}
     for family, values in hyperparams.items():
         if family not in HYPERPARAM_FAMILIES:
-            raise ValueError(
-                f"hyperparams of {name!r}: unknown algorithm family {family!r}; allowed: {', '.join(HYPERPARAM_FAMILIES)}"
-            )
+            allowed = ", ".join(HYPERPARAM_FAMILIES)
+            raise ValueError(f"hyperparams of {name!r}: unknown algorithm family {family!r}; allowed: {allowed}")
         n_envs = values.get("n_envs", 1)
         if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
             raise ValueError(f"hyperparams of {name!r}: {family}.n_envs must be an integer >= 1, got {n_envs!r}")
         if not isinstance(values.get("normalize", False), bool):
-            raise ValueError(
-                f"hyperparams of {name!r}: {family}.normalize must be a bool, got {values['normalize']!r}"
-            )
+            raise ValueError(f"hyperparams of {name!r}: {family}.normalize must be a bool, got {values['normalize']!r}")
         frozen[family] = MappingProxyType(dict(values))
     return MappingProxyType(frozen)
 
@@ -160,7 +166,9 @@ class SuiteEntry:
         if not self.random_return_se >= 0.0:
             raise ValueError(f"random_return_se of {self.name!r} must be >= 0, got {self.random_return_se!r}")
         if self.random_episodes is not None and (
-            isinstance(self.random_episodes, bool) or not isinstance(self.random_episodes, int) or self.random_episodes < 1
+            isinstance(self.random_episodes, bool)
+            or not isinstance(self.random_episodes, int)
+            or self.random_episodes < 1
         ):
             raise ValueError(f"random_episodes of {self.name!r} must be None or >= 1, got {self.random_episodes!r}")
         object.__setattr__(self, "hyperparams", _freeze_hyperparams(self.name, self.hyperparams))
@@ -448,7 +456,7 @@ SUITE: tuple[SuiteEntry, ...] = (
     _minigrid(
         "minigrid-keycorridor",
         "MiniGrid-KeyCorridorS3R1-v0",
-        200_000,
+        500_000,
         "long sparse chain: find a key in a side room, unlock another room, pick up the ball",
     ),
     _minigrid(

@@ -17,6 +17,7 @@ Prints steps per second and the ratio to CartPole-v1 (target for rlfloor's own e
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
 from collections.abc import Callable
@@ -94,11 +95,11 @@ def main(config: Config) -> None:
     """Time CartPole-v1, every rlfloor env and the installed external entries; print a table with the ratios."""
     check_config(config)
     makers: dict[str, Callable[[], gym.Env[Any, Any]]] = {
-        env_id: (lambda env_id=env_id: gym.make(env_id)) for env_id in (REFERENCE_ID, *envs.ENV_IDS)
+        env_id: functools.partial(gym.make, env_id) for env_id in (REFERENCE_ID, *envs.ENV_IDS)
     }
     if config.external:
         for entry in installed_external():
-            makers[entry.name] = lambda entry=entry: suite.make(entry)
+            makers[entry.name] = functools.partial(suite.make, entry)
     rates = {
         name: max(time_env(make_env, config.steps, config.seed) for _ in range(config.repeats))
         for name, make_env in makers.items()

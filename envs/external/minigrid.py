@@ -15,7 +15,7 @@ from gymnasium.utils import RecordConstructorArgs
 from minigrid.wrappers import FlatObsWrapper as _MiniGridFlatObsWrapper
 
 
-class FlatObsWrapper(_MiniGridFlatObsWrapper, RecordConstructorArgs):  # type: ignore[misc]
+class FlatObsWrapper(_MiniGridFlatObsWrapper, RecordConstructorArgs):
     """MiniGrid's ``FlatObsWrapper`` that records its constructor arguments (so ``env.spec`` works)."""
 
     def __init__(self, env: gym.Env[Any, Any], max_str_len: int = 96) -> None:

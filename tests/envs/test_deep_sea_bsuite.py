@@ -9,7 +9,9 @@ import pytest
 import envs  # noqa: F401
 from envs.deep_sea import DeepSeaEnv, bsuite_action_mapping
 
-deep_sea = pytest.importorskip("bsuite.environments.deep_sea", reason="bsuite is not installed: pip install -e '.[bsuite]'")
+deep_sea = pytest.importorskip(
+    "bsuite.environments.deep_sea", reason="bsuite is not installed: pip install -e '.[bsuite]'"
+)
 
 
 @pytest.mark.parametrize("size", [2, 5, 10, 21, 50])

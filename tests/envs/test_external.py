@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def test_external_entry_builds_steps_and_passes_check_env(entry: SuiteEntry) -> 
     assert env.observation_space.contains(obs)
     for _ in range(50):
         obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-        assert env.observation_space.contains(obs) and np.isfinite(reward)
+        assert env.observation_space.contains(obs) and np.isfinite(float(reward))
         if terminated or truncated:
             env.reset()
 
@@ -107,8 +108,9 @@ def test_bsuite_entry_is_the_same_task_as_deepsea_12() -> None:
     assert dict(entry.kwargs) == dict(ours.kwargs) and entry.budget == ours.budget
     assert (entry.random_return, entry.optimal_return) == (ours.random_return, ours.optimal_return)
     needs(entry)
-    base = make(entry).unwrapped
-    np.testing.assert_array_equal(base._env._action_mapping, make(ours).unwrapped.mapping)
+    theirs: Any = make(entry).unwrapped
+    mine: Any = make(ours).unwrapped
+    np.testing.assert_array_equal(theirs._env._action_mapping, mine.mapping)
 
 
 @pytest.mark.parametrize("entry", EXTERNAL, ids=lambda e: e.name)

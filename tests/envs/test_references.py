@@ -8,6 +8,7 @@ cannot flake, yet fails if the env, its wrappers or the stored number change.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -34,7 +35,9 @@ def tolerance(entry: suite.SuiteEntry, se_small: float, n: int) -> float:
 def test_random_reference_is_reproduced_by_a_small_sample(name: str) -> None:
     entry = suite.get_entry(name)
     if entry.requires is not None:
-        pytest.importorskip(entry.requires, reason=f"{entry.requires} is not installed: pip install -e '.[{entry.extra}]'")
+        pytest.importorskip(
+            entry.requires, reason=f"{entry.requires} is not installed: pip install -e '.[{entry.extra}]'"
+        )
     assert entry.random_episodes is not None and entry.random_episodes >= 1000
     n = sample_size(name)
     mean, se = mean_and_se(random_episode_returns(suite.make(entry), n))
@@ -44,7 +47,7 @@ def test_random_reference_is_reproduced_by_a_small_sample(name: str) -> None:
 def test_exact_references_come_from_the_envs() -> None:
     for entry in suite.SUITE:
         if entry.env_id.startswith("rlfloor/"):
-            env = suite.make(entry).unwrapped
+            env: Any = suite.make(entry).unwrapped
             assert entry.random_return == env.random_return and entry.optimal_return == env.optimal_return
             assert entry.random_episodes is None and entry.random_return_se == 0.0
 
