@@ -9,6 +9,8 @@ Importing this package registers every environment under the ``rlfloor/`` namesp
 
 * ``rlfloor/DeepSea-v0`` -- deep exploration (bsuite DeepSea; the control a floor cannot fix);
 * ``rlfloor/DeepSeaStochastic-v0`` -- the same with bsuite's noisy transitions and rewards;
+* ``rlfloor/DeepSea-v1``, ``rlfloor/DeepSeaStochastic-v1`` -- the same, with the action mapping drawn exactly
+  as bsuite draws it (``mapping_seed=s`` is bsuite's task for seed ``s``); the suite uses these;
 * ``rlfloor/SwitchingBandit-v0`` -- non-stationarity: the paying arm moves during training;
 * ``rlfloor/DeceptiveChain-v0`` -- deception: a small sure reward near the start, a large one far away;
 * ``rlfloor/SymmetricGoals-v0`` -- symmetric optima: the cost of not committing, gradient cancellation;
@@ -50,6 +52,13 @@ __all__ = [
 _REGISTRATIONS: tuple[tuple[str, str, dict[str, object], int | None], ...] = (
     ("rlfloor/DeepSea-v0", "envs.deep_sea:DeepSeaEnv", {}, None),
     ("rlfloor/DeepSeaStochastic-v0", "envs.deep_sea:DeepSeaEnv", {"stochastic": True}, None),
+    ("rlfloor/DeepSea-v1", "envs.deep_sea:DeepSeaEnv", {"bsuite_mapping": True}, None),
+    (
+        "rlfloor/DeepSeaStochastic-v1",
+        "envs.deep_sea:DeepSeaEnv",
+        {"stochastic": True, "bsuite_mapping": True},
+        None,
+    ),
     ("rlfloor/SwitchingBandit-v0", "envs.switching_bandit:SwitchingBanditEnv", {}, None),
     (
         "rlfloor/DeceptiveChain-v0",

@@ -17,6 +17,14 @@ Reinforcement Learning"; Osband et al. 2018, "Randomized Prior Functions").
 The action mapping is fixed by ``mapping_seed`` and does **not** depend on the reset seed, so the task is the
 same in every episode and in every copy of the environment (e.g. all workers of a vectorized env).
 
+``rlfloor/DeepSea-v1`` (``bsuite_mapping=True``) draws the mapping exactly as bsuite does,
+``np.random.RandomState(mapping_seed).binomial(1, 0.5, [N, N])``, so ``mapping_seed=s`` is bsuite's
+``deep_sea`` task for the same seed (bsuite's sweep uses ``mapping_seed=42``): same mapping, same rewards,
+same "bad episode" flags step for step (``tests/envs/test_deep_sea_bsuite.py`` checks this against bsuite's
+own environment). Its observation is bsuite's ``(N, N)`` one-hot grid flattened row-major.
+``rlfloor/DeepSea-v0`` draws it from ``numpy.random.default_rng(mapping_seed).integers(0, 2, (N, N))``:
+the same task distribution, but a different task for a given seed.
+
 Stochastic variant (``stochastic=True``, registered as ``rlfloor/DeepSeaStochastic-v0``): as in bsuite, a
 "right" move fails with probability ``1/N`` (the column stays the same, so the agent falls off the
 diagonal), and ``N(0, 1)`` noise is added to the reward of the last step when the agent is in the
@@ -47,8 +55,11 @@ scores 1; all-left scores ``~0.005`` (it saves the random policy's move cost).
 
 ``info`` on every step: ``left_diagonal`` (bool, the agent chose "left" while on the diagonal at some step
 of this episode -- bsuite's "bad episode"; a failed "right" in the stochastic variant does not count) and
-``reached_goal`` (bool, the +1 was collected). On the last step also ``score`` (float) and
-``denoised_return`` (float, the episode return without the Gaussian reward noise).
+``reached_goal`` (bool, the +1 was collected). On the last step also ``score`` (float),
+``denoised_return`` (float, the episode return without the Gaussian reward noise), ``bad_episode`` (bool,
+equal to ``left_diagonal``: the per-episode flag :func:`envs.scoring.deep_sea_score` needs) and
+``total_bad_episodes`` (int, bad episodes finished by this instance since it was built: bsuite's counter of
+the same name).
 
 Episode End
 -----------
@@ -63,10 +74,13 @@ Arguments
 * ``mapping_seed`` (int >= 0): seed of the per-cell action mapping (fixed task).
 * ``move_cost`` (float in [0, 1)): total cost of ``N`` right moves (bsuite's ``unscaled_move_cost``).
 * ``stochastic`` (bool): the bsuite stochastic variant described above.
+* ``bsuite_mapping`` (bool): draw the mapping as bsuite does (``True`` in ``-v1``).
 * ``render_mode`` (None, ``"ansi"`` or ``"rgb_array"``).
 
 Version History
 ---------------
+* v1: the action mapping is drawn as bsuite draws it (``bsuite_mapping=True``), so a ``mapping_seed`` is
+  bsuite's task for that seed. Dynamics, rewards and references are unchanged.
 * v0: initial version.
 """
 
@@ -97,6 +111,20 @@ from envs.scoring import normalized_score
 MAX_SIZE = 100
 
 
+def bsuite_action_mapping(size: int, mapping_seed: int) -> NDArray[np.int64]:
+    """bsuite's per-cell mapping: ``RandomState(mapping_seed).binomial(1, 0.5, [size, size])`` (1 = "right" index).
+
+    The exact draw of ``bsuite.environments.deep_sea.DeepSea(size, mapping_seed=mapping_seed)`` (bsuite 0.3.5,
+    ``randomize_actions=True``); used by ``rlfloor/DeepSea-v1``.
+    """
+    return np.random.RandomState(mapping_seed).binomial(1, 0.5, [size, size]).astype(np.int64)
+
+
+def _v0_action_mapping(size: int, mapping_seed: int) -> NDArray[np.int64]:
+    """The ``-v0`` mapping (kept unchanged so ``-v0`` results stay reproducible)."""
+    return np.random.default_rng(mapping_seed).integers(0, 2, size=(size, size), dtype=np.int64)
+
+
 class DeepSeaEnv(gym.Env[Observation, Action]):
     """bsuite-style DeepSea of side ``size``; see the module docstring for the full specification."""
 
@@ -109,6 +137,7 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         move_cost: float = 0.01,
         stochastic: bool = False,
         render_mode: str | None = None,
+        bsuite_mapping: bool = False,
     ) -> None:
         """Build the grid and draw the per-cell action mapping from ``mapping_seed``."""
         self.size = check_int("size", size, 2, MAX_SIZE)
@@ -117,13 +146,20 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         if not isinstance(stochastic, (bool, np.bool_)):
             raise ValueError(f"stochastic must be a bool, got {stochastic!r}")
         self.stochastic = bool(stochastic)
+        if not isinstance(bsuite_mapping, (bool, np.bool_)):
+            raise ValueError(f"bsuite_mapping must be a bool, got {bsuite_mapping!r}")
+        self.bsuite_mapping = bool(bsuite_mapping)
         self.render_mode = check_render_mode(render_mode)
 
         n = self.size
         self.action_space = spaces.Discrete(2)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(n * n,), dtype=np.float32)
 
-        mapping = np.random.default_rng(self.mapping_seed).integers(0, 2, size=(n, n), dtype=np.int64)
+        mapping = (
+            bsuite_action_mapping(n, self.mapping_seed)
+            if self.bsuite_mapping
+            else _v0_action_mapping(n, self.mapping_seed)
+        )
         self._mapping = mapping
         self._right_action: list[int] = mapping.ravel().tolist()  # flat list: faster than array indexing
         self._step_cost = self.move_cost / n
@@ -135,6 +171,7 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         self.random_return: float = path_prob * 0.5**n - self.move_cost / 2.0
         """Expected return of the uniform-random policy."""
 
+        self._total_bad_episodes = 0
         self._clear_episode()
 
     def _clear_episode(self) -> None:
@@ -197,6 +234,9 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         info: dict[str, Any] = {"left_diagonal": self._left_diagonal, "reached_goal": self._reached_goal}
         terminated = self._row == n
         if terminated:
+            self._total_bad_episodes += self._left_diagonal
+            info["bad_episode"] = self._left_diagonal
+            info["total_bad_episodes"] = self._total_bad_episodes
             info["denoised_return"] = self._denoised_return
             info["score"] = normalized_score(self._denoised_return, self.random_return, self.optimal_return)
         return self._observation(), reward, terminated, False, info

@@ -28,7 +28,7 @@ of the switch schedule and does not see the switches the learner had to recover 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -60,3 +60,80 @@ def score_returns(returns: Iterable[float], random_return: float, optimal_return
     if not np.isfinite(values).all():
         raise ValueError(f"episode returns must be finite, got {values[~np.isfinite(values)][:5].tolist()}")
     return normalized_score(float(values.mean()), random_return, optimal_return)
+
+
+# bsuite's deep_sea analysis (bsuite 0.3.5, ``bsuite/experiments/deep_sea/analysis.py`` and ``sweep.py``).
+BSUITE_DEEP_SEA_NUM_EPISODES = 10_000
+"""Episodes of one bsuite deep_sea run (``sweep.NUM_EPISODES``); later episodes are ignored."""
+BSUITE_DEEP_SEA_THRESHOLD = 0.9
+"""A size is solved at the first logged episode whose running fraction of bad episodes is below this."""
+BSUITE_DEEP_SEA_FORGIVENESS = 100
+"""A solved size beats dithering if it was solved before episode ``2**size + forgiveness``."""
+BSUITE_DEEP_SEA_SIZES: tuple[int, ...] = tuple(range(10, 51, 2))
+"""bsuite's sweep of sizes (all with ``mapping_seed=42``)."""
+_BSUITE_LOG_RATIOS = (1.0, 1.2, 1.4, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)
+
+
+def bsuite_logged_episodes(n_episodes: int) -> np.ndarray:
+    """Episode numbers (1-based) at which bsuite's ``Logging`` wrapper writes a row, up to ``n_episodes``.
+
+    bsuite logs at ``10**k * r`` for ``r`` in 1, 1.2, 1.4, 1.7, 2, 2.5, 3, 4, ..., 10
+    (``bsuite.utils.wrappers._logarithmic_logging``), i.e. episodes 1, 2, ..., 10, 12, 14, 17, 20, 25, ...
+    """
+    episodes = np.arange(1, n_episodes + 1)
+    exponent = np.floor(np.log10(np.maximum(1, episodes)))
+    logged = np.zeros(n_episodes, dtype=bool)
+    for ratio in _BSUITE_LOG_RATIOS:
+        logged |= episodes == 10**exponent * ratio
+    return episodes[logged]
+
+
+def deep_sea_solved_episode(
+    bad_episodes: Iterable[bool],
+    *,
+    threshold: float = BSUITE_DEEP_SEA_THRESHOLD,
+    num_episodes: int = BSUITE_DEEP_SEA_NUM_EPISODES,
+    bsuite_logging: bool = True,
+) -> int | None:
+    """First episode at which the running average of bad episodes drops below ``threshold``; ``None`` if never.
+
+    ``bad_episodes[i]`` is episode ``i + 1``'s "bad episode" flag (DeepSea's ``info["bad_episode"]``, bsuite's
+    ``_bad_episode``). Only episodes ``<= num_episodes`` count. With ``bsuite_logging`` the running average
+    is read only at the episodes bsuite's logger writes (:func:`bsuite_logged_episodes`), exactly as
+    bsuite's ``find_solution`` sees a run; without it, at every episode.
+    """
+    flags = np.asarray(list(bad_episodes), dtype=bool)[:num_episodes]
+    if flags.size == 0:
+        raise ValueError("deep_sea_solved_episode needs at least one episode flag, got none")
+    episodes = bsuite_logged_episodes(flags.size) if bsuite_logging else np.arange(1, flags.size + 1)
+    average_bad = np.cumsum(flags)[episodes - 1] / episodes
+    below = np.flatnonzero(average_bad < threshold)
+    return int(episodes[below[0]]) if below.size else None
+
+
+def deep_sea_score(
+    bad_episodes_by_size: Mapping[int, Iterable[bool]],
+    *,
+    threshold: float = BSUITE_DEEP_SEA_THRESHOLD,
+    forgiveness: float = BSUITE_DEEP_SEA_FORGIVENESS,
+    num_episodes: int = BSUITE_DEEP_SEA_NUM_EPISODES,
+    bsuite_logging: bool = True,
+) -> float:
+    """bsuite's deep_sea score of a sweep: the fraction of sizes solved before episode ``2**size + forgiveness``.
+
+    Mirrors ``bsuite.experiments.deep_sea.analysis.score``: for each size, find the first (logged) episode
+    ``e <= num_episodes`` where ``total_bad_episodes / e < threshold`` (0.9); the size counts if such an ``e``
+    exists and ``e < 2**size + forgiveness`` (100). The score is the mean over sizes. A run must record, per
+    size, the per-episode ``info["bad_episode"]`` flags of one environment in episode order.
+    """
+    if not bad_episodes_by_size:
+        raise ValueError("deep_sea_score needs at least one size, got none")
+    beat = []
+    for size, flags in bad_episodes_by_size.items():
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"sizes must be positive integers, got {size!r}")
+        solved = deep_sea_solved_episode(
+            flags, threshold=threshold, num_episodes=num_episodes, bsuite_logging=bsuite_logging
+        )
+        beat.append(solved is not None and solved < 2 ** int(size) + forgiveness)
+    return float(np.mean(beat))

@@ -1,8 +1,9 @@
 """The rlfloor benchmark suite, as data: which tasks, with which settings, budgets and score references.
 
 Each :class:`SuiteEntry` names one task (an env id plus constructor kwargs), the number of environment steps
-a comparison run trains for, the capability it probes, how it is scored and the two reference returns that
-map a return to a score in [0, 1] (see :mod:`envs.scoring`).
+a comparison run trains for, the capability it probes, how it is scored, the two reference returns that map
+a return to a score in [0, 1] (see :mod:`envs.scoring`) with where each comes from, and -- for tasks that need
+them -- per-algorithm training settings (:attr:`SuiteEntry.hyperparams`, rl-zoo3 style).
 
 Tags select sub-suites:
 
@@ -11,16 +12,35 @@ Tags select sub-suites:
 * ``probe`` -- every rlfloor exploration probe (``core`` plus ``deepsea-12`` and the stochastic DeepSea);
 * ``control`` -- standard Gymnasium control tasks, for the "floor tax" on ordinary problems and a classic
   sparse-reward failure (MountainCar);
-* ``extra`` -- optional tasks behind a dependency that is not installed by default (``requires``);
+* ``external`` -- the external tier, real packages behind optional extras, one tag per package:
+  ``minigrid`` (``pip install -e '.[minigrid]'``: DoorKey-5x5, Unlock, KeyCorridorS3R1, MultiRoom-N2-S4 with
+  rl-zoo3's wrapper and PPO settings), ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
+  frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
+  external reference for our DeepSea); ``extra`` is the older name of the same set;
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
+References are measured or computed, never guessed (one source of truth each):
+
+* rlfloor's own tasks: both references are the exact values the environment computes by dynamic programming
+  (``env.unwrapped.random_return`` / ``optimal_return``); the entries read them from the env.
+* Every other random reference is the mean of >= 1,000 uniform-random episodes, with its standard error and
+  episode count in the entry (:data:`RANDOM_REFERENCES`, measured by ``scripts/measure_references.py``).
+* Every optimal reference is the env's own definition (CartPole's 500-step limit, MountainCar's registered
+  solved threshold), a computation (MiniGrid: the reward ``1 - 0.9 * steps / max_steps`` of the shortest
+  solution, by breadth-first search, averaged over layouts: :data:`MINIGRID_OPTIMAL`) or a cited result
+  (Acrobot: the RL-Zoo's tuned PPO). MinAtar has none (``optimal_return=None``): its runs are compared on raw
+  returns. ``random_source`` / ``optimal_source`` say which, in one line.
+
 Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_size=64``, one env,
-``ent_coef=0`` unless stated -- at the listed budgets; "k of n" counts seeds 0..n-1):
+``ent_coef=0`` unless stated -- at the listed budgets, on ``rlfloor/DeepSea-v0``; "k of n" counts seeds 0..n-1):
 
 * ``deepsea-6``: solved (2/2). ``deepsea-12``: solved in 2 of 6 runs -- whenever a random episode happens
   to find the treasure (chance ~1/3 in 1,700 episodes) PPO learns it -- so it is not a reliable control;
-  ``deepsea-16``: 0 of 6, the core's control.
+  ``deepsea-16``: 0 of 6, the core's control. The DeepSea entries now use ``-v1`` at bsuite's
+  ``mapping_seed=42``, so ``deepsea-N`` is bsuite's ``deep_sea`` of size N; the mapping changes which action
+  is "right" in each cell, not the task's difficulty for an agent that does not know the mapping (a random
+  policy succeeds with probability ``2**-N`` under every mapping).
 * ``switching-bandit`` (seed 0): learns phase 0, recovers once while not yet collapsed, then earns 0 for
   the rest of the run after the second switch (run score ~0.09); with ``ent_coef=0.05`` it re-learns every
   phase (~0.24).
@@ -28,20 +48,9 @@ Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_si
   the far end. Length 6 (the RiverSwim default) is solved by plain PPO, so the suite uses 8.
 * ``symmetric-goals`` and ``masked-grid`` (MaskablePPO): solved within budget (score > 0.97); they measure
   the cost side -- how much exploration pressure lowers the final score -- and mask handling.
-
-Reference returns of the rlfloor tasks equal the exact values the environments compute
-(``env.unwrapped.random_return`` / ``optimal_return``; a test keeps them in sync). For the standard tasks:
-
-* CartPole-v1: random 22.2 (mean of 5,000 uniform-random episodes, seeds 0..4999, measured for this
-  suite); optimal 500 (the time limit).
-* Acrobot-v1: random -498.1 (mean of 300 uniform-random episodes, measured for this suite); optimal -75
-  (the RL-Zoo's tuned PPO agent, ``sb3/ppo-Acrobot-v1``: -74.6 +- 11.5; Gymnasium's "solved" threshold is
-  -100).
-* MountainCar-v0: random -200 (a random policy never reaches the flag within the 200-step limit; measured
-  on 300 episodes); optimal -110 (Gymnasium's registered ``reward_threshold``, "solved").
-* MiniGrid-DoorKey-5x5-v0: random 0 and optimal 0.95 are *approximations*, not measured here (MiniGrid is
-  not a dependency): MiniGrid pays ``1 - 0.9 * steps / max_steps`` on success, a random agent almost never
-  opens the door within ``max_steps = 250``, and short solutions take about 10-15 steps.
+* External tier budgets: rl-zoo3's ``n_timesteps`` where ``ppo.yml`` has the task (DoorKey-5x5 1e5, Unlock
+  1e5, KeyCorridorS3R1 5e5); MultiRoom-N2-S4 (not in rl-zoo3) 2e5; MinAtar 5e6 frames (Young & Tian 2019,
+  arXiv:1903.03176). Learnability at these budgets on 2 cores was not re-measured here.
 """
 
 from __future__ import annotations
@@ -60,9 +69,39 @@ from envs.scoring import normalized_score
 HORIZON_KWARG = "horizon"
 
 
+HYPERPARAM_FAMILIES: tuple[str, ...] = ("ppo", "a2c")
+"""Algorithm families :attr:`SuiteEntry.hyperparams` may be keyed by ("ppo" also serves MaskablePPO)."""
+
+HYPERPARAM_SPECIAL_KEYS: tuple[str, ...] = ("n_envs", "normalize")
+"""Keys of a hyperparameter set that are not algorithm kwargs: env copies and ``VecNormalize``."""
+
+
+def _freeze_hyperparams(name: str, hyperparams: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    """Check ``hyperparams`` (see :attr:`SuiteEntry.hyperparams`) and return a read-only copy."""
+    frozen: dict[str, Mapping[str, Any]] = {}
+    for family, values in hyperparams.items():
+        if family not in HYPERPARAM_FAMILIES:
+            allowed = ", ".join(HYPERPARAM_FAMILIES)
+            raise ValueError(f"hyperparams of {name!r}: unknown algorithm family {family!r}; allowed: {allowed}")
+        n_envs = values.get("n_envs", 1)
+        if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
+            raise ValueError(f"hyperparams of {name!r}: {family}.n_envs must be an integer >= 1, got {n_envs!r}")
+        if not isinstance(values.get("normalize", False), bool):
+            raise ValueError(f"hyperparams of {name!r}: {family}.normalize must be a bool, got {values['normalize']!r}")
+        frozen[family] = MappingProxyType(dict(values))
+    return MappingProxyType(frozen)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with read-only mappings (at any depth) turned into dicts, for pickling."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class SuiteEntry:
-    """One task of the suite. Instances are immutable; ``kwargs`` is a read-only mapping."""
+    """One task of the suite. Instances are immutable; ``kwargs`` and ``hyperparams`` are read-only mappings."""
 
     name: str
     """Short, stable name used in run directories, e.g. ``"deepsea-12"``."""
@@ -77,9 +116,11 @@ class SuiteEntry:
     score: str
     """One line: how a run is scored."""
     random_return: float
-    """Expected episode return of the uniform-random policy (score 0)."""
-    optimal_return: float
-    """Episode return of an optimal (or stated reference) policy (score 1)."""
+    """Expected episode return of the uniform-random policy (score 0): exact, or the mean of
+    ``random_episodes`` measured episodes."""
+    optimal_return: float | None
+    """Episode return of an optimal (or cited reference) policy (score 1); ``None`` where no optimum is defined
+    or published -- such a task is compared on raw returns (:func:`normalize_score` refuses it)."""
     tags: tuple[str, ...] = ()
     """Selection tags; see the module docstring."""
     action_masks: bool = False
@@ -90,50 +131,214 @@ class SuiteEntry:
     """Dotted paths of Gymnasium wrappers applied, in order, after ``gymnasium.make``."""
     per_instance: tuple[str, ...] = ()
     """Kwargs counted per env instance (e.g. ``switch_every``): :func:`make` divides them by ``n_envs``."""
+    random_return_se: float = 0.0
+    """Standard error of :attr:`random_return` (0 when it is exact)."""
+    random_episodes: int | None = None
+    """Uniform-random episodes behind :attr:`random_return`; ``None`` when it is exact (computed by the env)."""
+    random_source: str = ""
+    """One line: where :attr:`random_return` comes from (exact computation, or the measuring command)."""
+    optimal_source: str = ""
+    """One line: where :attr:`optimal_return` comes from (the env's own definition, a computation, or a citation)."""
+    extra: str | None = None
+    """The ``pyproject.toml`` extra that installs :attr:`requires` (``pip install -e '.[extra]'``)."""
+    setup: str | None = None
+    """Dotted path of a no-argument callable that registers :attr:`env_id` (run by :func:`make` if the id is
+    not registered yet), e.g. ``"minatar.gym.register_envs"``."""
+    hyperparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
+    """Per-algorithm-family training settings the task is known to need, rl-zoo3 style: keyed by family
+    (``"ppo"`` -- also used by MaskablePPO -- and ``"a2c"``), each a mapping of algorithm constructor kwargs
+    (``n_steps``, ``batch_size``, ``learning_rate``, ...) plus the special keys ``n_envs`` (int, parallel env
+    copies) and ``normalize`` (bool, wrap the vectorized env in ``VecNormalize``). Empty: the agent preset's
+    own settings apply. A preset's exploration settings (floor, entropy) are meant to go on top of these."""
 
     def __post_init__(self) -> None:
-        """Freeze ``kwargs`` and check the fields."""
+        """Freeze ``kwargs`` and ``hyperparams`` and check the fields."""
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
         if not self.name or self.name != self.name.strip().lower() or " " in self.name:
             raise ValueError(f"name must be a non-empty lower-case token without spaces, got {self.name!r}")
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget <= 0:
             raise ValueError(f"budget of {self.name!r} must be a positive integer, got {self.budget!r}")
-        if not self.optimal_return > self.random_return:
+        if self.optimal_return is not None and not self.optimal_return > self.random_return:
             raise ValueError(
                 f"optimal_return of {self.name!r} must exceed random_return, got "
                 f"{self.optimal_return!r} <= {self.random_return!r}"
             )
+        if not self.random_return_se >= 0.0:
+            raise ValueError(f"random_return_se of {self.name!r} must be >= 0, got {self.random_return_se!r}")
+        if self.random_episodes is not None and (
+            isinstance(self.random_episodes, bool)
+            or not isinstance(self.random_episodes, int)
+            or self.random_episodes < 1
+        ):
+            raise ValueError(f"random_episodes of {self.name!r} must be None or >= 1, got {self.random_episodes!r}")
+        object.__setattr__(self, "hyperparams", _freeze_hyperparams(self.name, self.hyperparams))
+
+    @property
+    def has_references(self) -> bool:
+        """True if both references exist, so returns can be normalized to a score."""
+        return self.optimal_return is not None
 
     def __reduce__(self) -> tuple[type[SuiteEntry], tuple[Any, ...]]:
         """Pickle support (``MappingProxyType`` itself cannot be pickled): rebuild from plain values."""
-        values = tuple(getattr(self, f.name) for f in fields(self))
-        return (type(self), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values))
+        return (type(self), tuple(_plain(getattr(self, f.name)) for f in fields(self)))
+
+
+def _exact(env_id: str, **kwargs: Any) -> dict[str, Any]:
+    """Reference fields of an rlfloor task, read from the env itself (one source of truth)."""
+    env = gym.make(env_id, **kwargs).unwrapped
+    return {
+        "random_return": float(env.random_return),  # type: ignore[attr-defined]
+        "optimal_return": float(env.optimal_return),  # type: ignore[attr-defined]
+        "random_source": f"exact: computed by {env_id} (env.unwrapped.random_return)",
+        "optimal_source": f"exact: computed by {env_id} (env.unwrapped.optimal_return)",
+    }
 
 
 _SCORE = "mean episode return, normalized to [random, optimal] and clipped"
+_RAW = "mean episode return (raw: no optimal reference, so no normalized score)"
+
+_MEASURE = "scripts/measure_references.py"
+
+RANDOM_REFERENCES: Mapping[str, tuple[float, float, int]] = MappingProxyType(
+    {
+        # name: (mean return, standard error, episodes) of the uniform-random policy, measured by
+        # `nice -n 10 python scripts/measure_references.py` (episode i reset with seed i, actions from
+        # numpy.random.default_rng(0)); printed by the script in this form.
+        "cartpole": (22.2, 0.15, 5000),
+        "acrobot": (-498.1, 0.5, 1000),
+        "mountaincar": (-200.0, 0.0, 1000),
+        "minigrid-doorkey-5": (0.026, 0.003, 1000),
+        "minigrid-unlock": (0.0, 0.0, 1000),
+        "minigrid-keycorridor": (0.0, 0.0, 1000),
+        "minigrid-multiroom-n2-s4": (0.0, 0.0, 1000),
+        "minatar-asterix": (0.0, 0.0, 1000),
+        "minatar-breakout": (0.0, 0.0, 1000),
+        "minatar-freeway": (0.0, 0.0, 1000),
+        "minatar-seaquest": (0.0, 0.0, 1000),
+        "minatar-space-invaders": (0.0, 0.0, 1000),
+    }
+)
+"""Measured uniform-random references of the tasks whose env does not compute one: (mean, SE, episodes)."""
+
+MINIGRID_OPTIMAL: Mapping[str, tuple[float, float, int]] = MappingProxyType(
+    {
+        # name: (mean, standard error, layouts) of MiniGrid's reward for the shortest solution,
+        # 1 - 0.9 * steps / max_steps, over layouts reset with seeds 0..layouts-1 (breadth-first search over the
+        # env's own transitions, `scripts/measure_references.py --optimal`).
+        "minigrid-doorkey-5": (0.95, 0.0, 200),
+        "minigrid-unlock": (0.95, 0.0, 200),
+        "minigrid-keycorridor": (0.95, 0.0, 200),
+        "minigrid-multiroom-n2-s4": (0.95, 0.0, 200),
+    }
+)
+"""Computed optimal references of the MiniGrid tasks: (mean over layouts, SE, layouts)."""
+
+
+def _measured(name: str) -> dict[str, Any]:
+    """Random-reference fields of ``name`` from :data:`RANDOM_REFERENCES`."""
+    mean, se, episodes = RANDOM_REFERENCES[name]
+    return {
+        "random_return": mean,
+        "random_return_se": se,
+        "random_episodes": episodes,
+        "random_source": f"measured: {episodes} uniform-random episodes ({_MEASURE})",
+    }
+
+
+def _minigrid(name: str, env_id: str, budget: int, probes: str) -> SuiteEntry:
+    """A MiniGrid entry: rl-zoo3's wrapper and PPO hyperparameters, measured and computed references."""
+    optimal, optimal_se, layouts = MINIGRID_OPTIMAL[name]
+    return SuiteEntry(
+        name=name,
+        env_id=env_id,
+        kwargs={},
+        budget=budget,
+        probes=probes,
+        score=f"{_SCORE}; success pays 1 - 0.9 * steps / max_steps",
+        optimal_return=optimal,
+        optimal_source=(
+            f"computed: mean over {layouts} layouts (SE {optimal_se:.4f}) of the shortest solution's reward "
+            f"1 - 0.9 * steps / max_steps (breadth-first search, {_MEASURE} --optimal)"
+        ),
+        tags=("external", "minigrid", "extra", "sparse-reward"),
+        requires="minigrid",
+        extra="minigrid",
+        wrappers=("envs.external.minigrid.FlatObsWrapper",),
+        hyperparams={"ppo": _ZOO_MINIGRID_PPO},
+        **_measured(name),
+    )
+
+
+_ZOO_MINIGRID_PPO: Mapping[str, Any] = MappingProxyType(
+    {
+        # rl-zoo3 2.x `hyperparams/ppo.yml`, `&minigrid-defaults` (after lcswillems/rl-starter-files);
+        # its `policy: MlpPolicy`, `env_wrapper: FlatObsWrapper` and `n_timesteps` are the entry's wrappers
+        # and budget.
+        "n_envs": 8,
+        "normalize": True,
+        "n_steps": 128,
+        "batch_size": 64,
+        "gae_lambda": 0.95,
+        "gamma": 0.99,
+        "n_epochs": 10,
+        "ent_coef": 0.0,
+        "learning_rate": 2.5e-4,
+        "clip_range": 0.2,
+    }
+)
+
+_MINATAR_GAMES: tuple[tuple[str, str, str], ...] = (
+    ("asterix", "Asterix", "dodge enemies, collect treasure; dense but risky rewards"),
+    ("breakout", "Breakout", "a paddle and bricks; reward for each brick"),
+    ("freeway", "Freeway", "cross a busy road; sparse reward per crossing, a classic exploration test"),
+    ("seaquest", "Seaquest", "rescue divers and surface for air: long-horizon credit assignment"),
+    ("space-invaders", "SpaceInvaders", "shoot aliens that speed up; dense reward"),
+)
+
+
+def _minatar(name: str, game: str, probes: str) -> SuiteEntry:
+    """A MinAtar entry at the MinAtar paper's budget (5M frames; one frame per step)."""
+    return SuiteEntry(
+        name=f"minatar-{name}",
+        env_id=f"MinAtar/{game}-v1",
+        kwargs={},
+        budget=5_000_000,
+        probes=f"MinAtar {game}: {probes} (10x10 Atari-like; cluster budget)",
+        score=_RAW,
+        optimal_return=None,
+        optimal_source=(
+            "none: MinAtar defines no maximum and Young & Tian (2019, arXiv:1903.03176) publish learning "
+            "curves, not a target; compare raw returns"
+        ),
+        tags=("external", "minatar", "extra", "cluster"),
+        requires="minatar",
+        extra="minatar",
+        setup="minatar.gym.register_envs",
+        wrappers=("envs.external.minatar.MinAtarSeeding",),
+        **_measured(f"minatar-{name}"),
+    )
+
 
 SUITE: tuple[SuiteEntry, ...] = (
     SuiteEntry(
         name="deepsea-6",
-        env_id="rlfloor/DeepSea-v0",
-        kwargs={"size": 6},
+        env_id="rlfloor/DeepSea-v1",
+        kwargs={"size": 6, "mapping_seed": 42},
         budget=20_000,
         probes="deep exploration, small: 1 in 64 random episodes finds the reward",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
-        random_return=0.0106250,
-        optimal_return=0.99,
         tags=("core", "probe", "deep-exploration"),
+        **_exact("rlfloor/DeepSea-v1", size=6),
     ),
     SuiteEntry(
         name="deepsea-16",
-        env_id="rlfloor/DeepSea-v0",
-        kwargs={"size": 16},
+        env_id="rlfloor/DeepSea-v1",
+        kwargs={"size": 16, "mapping_seed": 42},
         budget=20_000,
         probes="deep exploration, large: 1 in 65536; the control where dithering (and a floor) should fail",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
-        random_return=-0.0049847,
-        optimal_return=0.99,
         tags=("core", "probe", "deep-exploration"),
+        **_exact("rlfloor/DeepSea-v1", size=16),
     ),
     SuiteEntry(
         name="switching-bandit",
@@ -142,10 +347,9 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=40_000,
         probes="non-stationarity: the paying arm moves every 10k pulls; a collapsed policy never re-finds it",
         score=f"{_SCORE}, over the training pulls (per-instance schedule; 1 = always the paying arm)",
-        random_return=0.25,
-        optimal_return=1.0,
         tags=("core", "probe", "non-stationary"),
         per_instance=("switch_every",),
+        **_exact("rlfloor/SwitchingBandit-v0", n_arms=4, switch_every=10_000),
     ),
     SuiteEntry(
         name="deceptive-chain",
@@ -154,9 +358,8 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=30_000,
         probes="deception: a small sure reward at the start vs a 200x larger one 7 risky steps away",
         score=f"{_SCORE}; farming the small reward scores ~0.005",
-        random_return=0.1946269,
-        optimal_return=67.5238213,
         tags=("core", "probe", "deception"),
+        **_exact("rlfloor/DeceptiveChain-v0", length=8),
     ),
     SuiteEntry(
         name="symmetric-goals",
@@ -165,9 +368,8 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="symmetric optima: 3 equal goals reachable only by committing; cost of not committing",
         score=f"{_SCORE}; 1 = straight to a goal in 5 steps",
-        random_return=-0.0646066,
-        optimal_return=0.95,
         tags=("core", "probe", "symmetric-optima"),
+        **_exact("rlfloor/SymmetricGoals-v0", n_goals=3, length=5),
     ),
     SuiteEntry(
         name="masked-grid",
@@ -176,32 +378,29 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="state-dependent invalid actions: the floor must cover valid actions only (1-4 per cell)",
         score=f"{_SCORE}; random = uniform over valid actions; 1 = shortest path (14 moves)",
-        random_return=-0.9040458,
-        optimal_return=0.86,
         tags=("core", "probe", "action-masking"),
         action_masks=True,
+        **_exact("rlfloor/MaskedGrid-v0"),
     ),
     SuiteEntry(
         name="deepsea-12",
-        env_id="rlfloor/DeepSea-v0",
-        kwargs={"size": 12},
+        env_id="rlfloor/DeepSea-v1",
+        kwargs={"size": 12, "mapping_seed": 42},
         budget=20_000,
         probes="deep exploration, borderline: 1 in 4096; PPO finds it by luck in about 1 run in 3",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
-        random_return=-0.0047559,
-        optimal_return=0.99,
         tags=("probe", "deep-exploration"),
+        **_exact("rlfloor/DeepSea-v1", size=12),
     ),
     SuiteEntry(
         name="deepsea-stochastic-8",
-        env_id="rlfloor/DeepSeaStochastic-v0",
-        kwargs={"size": 8},
+        env_id="rlfloor/DeepSeaStochastic-v1",
+        kwargs={"size": 8, "mapping_seed": 42},
         budget=30_000,
         probes="deep exploration under noise: rights fail w.p. 1/N, N(0,1) reward noise at the ends",
         score=f"{_SCORE} (noisy returns; expected optimum 0.3827)",
-        random_return=-0.0034660,
-        optimal_return=0.3826959,
         tags=("probe", "deep-exploration"),
+        **_exact("rlfloor/DeepSeaStochastic-v1", size=8),
     ),
     SuiteEntry(
         name="cartpole",
@@ -209,10 +408,11 @@ SUITE: tuple[SuiteEntry, ...] = (
         kwargs={},
         budget=50_000,
         probes="standard control, dense reward: the floor tax on a task PPO solves",
-        score=f"{_SCORE}; random 22.2 (measured), optimal 500 (time limit)",
-        random_return=22.2,
+        score=f"{_SCORE}; optimal 500 (the time limit)",
         optimal_return=500.0,
+        optimal_source="definition: 500 steps at +1, CartPole-v1's time limit (Gymnasium)",
         tags=("control", "floor-tax"),
+        **_measured("cartpole"),
     ),
     SuiteEntry(
         name="acrobot",
@@ -220,10 +420,14 @@ SUITE: tuple[SuiteEntry, ...] = (
         kwargs={},
         budget=100_000,
         probes="standard control, sparse-ish reward: the floor tax on a harder swing-up",
-        score=f"{_SCORE}; random -498.1 (measured), optimal -75 (RL-Zoo tuned PPO)",
-        random_return=-498.1,
+        score=f"{_SCORE}; optimal -75 (RL-Zoo tuned PPO)",
         optimal_return=-75.0,
+        optimal_source=(
+            "cited: RL-Zoo's tuned PPO agent sb3/ppo-Acrobot-v1, -74.6 +- 11.5 (rl-baselines3-zoo benchmark); "
+            "Gymnasium's solved threshold is -100"
+        ),
         tags=("control", "floor-tax"),
+        **_measured("acrobot"),
     ),
     SuiteEntry(
         name="mountaincar",
@@ -231,23 +435,51 @@ SUITE: tuple[SuiteEntry, ...] = (
         kwargs={},
         budget=100_000,
         probes="standard control, classic sparse-reward failure: random never reaches the flag",
-        score=f"{_SCORE}; random -200, optimal -110 (Gymnasium's solved threshold)",
-        random_return=-200.0,
+        score=f"{_SCORE}; optimal -110 (Gymnasium's solved threshold)",
         optimal_return=-110.0,
+        optimal_source="definition: Gymnasium's registered reward_threshold for MountainCar-v0 (solved)",
         tags=("control", "sparse-reward", "floor-tax"),
+        **_measured("mountaincar"),
     ),
+    _minigrid(
+        "minigrid-doorkey-5",
+        "MiniGrid-DoorKey-5x5-v0",
+        100_000,
+        "sparse reward with sub-goals (key, door, goal) in a partially observed 5x5 grid",
+    ),
+    _minigrid(
+        "minigrid-unlock",
+        "MiniGrid-Unlock-v0",
+        100_000,
+        "sparse reward behind two sub-goals (find the key, open the locked door) in two rooms",
+    ),
+    _minigrid(
+        "minigrid-keycorridor",
+        "MiniGrid-KeyCorridorS3R1-v0",
+        500_000,
+        "long sparse chain: find a key in a side room, unlock another room, pick up the ball",
+    ),
+    _minigrid(
+        "minigrid-multiroom-n2-s4",
+        "MiniGrid-MultiRoom-N2-S4-v0",
+        200_000,
+        "navigation through a door into a second room within 40 steps: sparse, tight time limit",
+    ),
+    *(_minatar(name, game, probes) for name, game, probes in _MINATAR_GAMES),
     SuiteEntry(
-        name="minigrid-doorkey-5",
-        env_id="MiniGrid-DoorKey-5x5-v0",
-        kwargs={},
-        budget=100_000,
-        probes="sparse reward with sub-goals (key, door, goal) in a partially observed grid",
-        score=f"{_SCORE}; random 0 and optimal 0.95 are approximations (not measured here)",
-        random_return=0.0,
-        optimal_return=0.95,
-        tags=("extra", "sparse-reward"),
-        requires="minigrid",
-        wrappers=("minigrid.wrappers.ImgObsWrapper",),
+        name="bsuite-deepsea-12",
+        env_id="bsuite/deep_sea-v0",
+        kwargs={"size": 12, "mapping_seed": 42},
+        budget=20_000,
+        probes="bsuite's own deep_sea (via shimmy), the external reference for deepsea-12 (the same task)",
+        score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
+        tags=("external", "bsuite", "extra", "deep-exploration"),
+        requires="shimmy",
+        extra="bsuite",
+        random_return=_exact("rlfloor/DeepSea-v1", size=12)["random_return"],
+        optimal_return=_exact("rlfloor/DeepSea-v1", size=12)["optimal_return"],
+        random_source="exact: bsuite's deep_sea is rlfloor/DeepSea-v1 step for step (tests), which computes it",
+        optimal_source="exact: 1 - move_cost (bsuite's own _optimal_return)",
     ),
 )
 """Every task of the suite."""
@@ -280,8 +512,16 @@ def total_budget(tag: str = "core") -> int:
 
 
 def normalize_score(entry: SuiteEntry | str, episode_return: float) -> float:
-    """Score of a return (or of a run's *mean* return) on ``entry``: clipped to [0, 1]."""
+    """Score of a return (or of a run's *mean* return) on ``entry``: clipped to [0, 1].
+
+    Raises:
+        ValueError: ``entry`` has no optimal reference (:attr:`SuiteEntry.has_references` is false).
+    """
     resolved = get_entry(entry) if isinstance(entry, str) else entry
+    if resolved.optimal_return is None:
+        raise ValueError(
+            f"suite entry {resolved.name!r} has no optimal reference ({resolved.optimal_source}); compare raw returns"
+        )
     return normalized_score(episode_return, resolved.random_return, resolved.optimal_return)
 
 
@@ -316,10 +556,13 @@ def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.E
         try:
             importlib.import_module(resolved.requires)
         except ModuleNotFoundError as error:
+            hint = f"pip install -e '.[{resolved.extra}]'" if resolved.extra else f"pip install {resolved.requires}"
             raise ModuleNotFoundError(
                 f"suite entry {resolved.name!r} needs the optional package {resolved.requires!r}; "
-                f"install it with `pip install {resolved.requires}`"
+                f"install it with `{hint}`"
             ) from error
+    if resolved.setup is not None and resolved.env_id not in gym.registry:
+        _import_object(resolved.setup)()
     kwargs = dict(resolved.kwargs)
     for key in resolved.per_instance:
         kwargs[key] = max(1, int(kwargs[key]) // n_envs)

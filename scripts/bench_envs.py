@@ -6,49 +6,58 @@ Actions are drawn up front from one seeded generator so sampling does not count 
 masked grid is the exception -- the loop reads ``action_masks()`` every step and picks a valid action,
 as a mask-aware agent must, and that cost is included.
 
-Prints steps per second and the ratio to CartPole-v1 (target: >= 1.0).
+The external tier's entries (MiniGrid, MinAtar, bsuite's deep_sea via shimmy) are timed too when their
+extras are installed, built with ``envs.suite.make`` (so with the entry's observation wrappers), and listed
+by suite name.
+
+Prints steps per second and the ratio to CartPole-v1 (target for rlfloor's own envs: >= 1.0).
 
     python scripts/bench_envs.py --steps 100000
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
+import importlib.util
 import time
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import tyro
 
 import envs
+from envs import suite
 
 REFERENCE_ID = "CartPole-v1"
 
 
 @dataclass(frozen=True)
 class Config:
-    """Benchmark settings; every field is a command-line flag whose help is its ``doc``."""
+    """Benchmark settings."""
 
-    steps: int = field(default=100_000, metadata={"doc": "environment steps timed per env"})
-    seed: int = field(default=0, metadata={"doc": "seed of the env resets and of the random actions"})
-    repeats: int = field(default=3, metadata={"doc": "timing repeats per env; the fastest counts (least disturbed)"})
+    steps: int = 100_000
+    """Environment steps timed per env."""
+    seed: int = 0
+    """Seed of the env resets and of the random actions."""
+    repeats: int = 3
+    """Timing repeats per env; the fastest counts (least disturbed)."""
+    external: bool = True
+    """Also time the external tier's entries whose extra is installed (--no-external to skip)."""
 
 
-def parse_config() -> Config:
-    """Build a :class:`Config` from the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for f in fields(Config):
-        help_text = f"{f.metadata['doc']} (default: %(default)s)"
-        parser.add_argument(f"--{f.name}", type=int, default=f.default, help=help_text)
-    config = Config(**vars(parser.parse_args()))
+def check_config(config: Config) -> Config:
+    """``config`` if valid; ``SystemExit`` with a one-line message otherwise."""
     if config.steps < 1 or config.repeats < 1:
-        parser.error(f"--steps and --repeats must be >= 1, got {config.steps} and {config.repeats}")
+        raise SystemExit(f"--steps and --repeats must be >= 1, got {config.steps} and {config.repeats}")
     return config
 
 
-def time_env(env_id: str, steps: int, seed: int) -> float:
-    """Steps per second of ``steps`` uniformly random steps on ``gymnasium.make(env_id)``."""
-    env = gym.make(env_id)
+def time_env(make_env: Callable[[], gym.Env[Any, Any]], steps: int, seed: int) -> float:
+    """Steps per second of ``steps`` uniformly random steps on ``make_env()``."""
+    env = make_env()
     rng = np.random.default_rng(seed)
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
     masked = hasattr(env.unwrapped, "action_masks")
@@ -73,17 +82,34 @@ def time_env(env_id: str, steps: int, seed: int) -> float:
     return steps / elapsed
 
 
-def main() -> None:
-    """Time CartPole-v1 and every rlfloor env; print a table with the ratios."""
-    config = parse_config()
-    ids = (REFERENCE_ID, *envs.ENV_IDS)
-    rates = {env_id: max(time_env(env_id, config.steps, config.seed) for _ in range(config.repeats)) for env_id in ids}
+def installed_external() -> tuple[suite.SuiteEntry, ...]:
+    """The external tier's entries whose package is installed."""
+    return tuple(
+        entry
+        for entry in suite.select("external")
+        if entry.requires is None or importlib.util.find_spec(entry.requires) is not None
+    )
+
+
+def main(config: Config) -> None:
+    """Time CartPole-v1, every rlfloor env and the installed external entries; print a table with the ratios."""
+    check_config(config)
+    makers: dict[str, Callable[[], gym.Env[Any, Any]]] = {
+        env_id: functools.partial(gym.make, env_id) for env_id in (REFERENCE_ID, *envs.ENV_IDS)
+    }
+    if config.external:
+        for entry in installed_external():
+            makers[entry.name] = functools.partial(suite.make, entry)
+    rates = {
+        name: max(time_env(make_env, config.steps, config.seed) for _ in range(config.repeats))
+        for name, make_env in makers.items()
+    }
     reference = rates[REFERENCE_ID]
-    width = max(len(env_id) for env_id in ids)
+    width = max(len(name) for name in rates)
     print(f"{'env':<{width}}  {'steps/s':>10}  {'vs CartPole':>11}")
-    for env_id in ids:
-        print(f"{env_id:<{width}}  {rates[env_id]:>10,.0f}  {rates[env_id] / reference:>11.2f}")
+    for name, rate in rates.items():
+        print(f"{name:<{width}}  {rate:>10,.0f}  {rate / reference:>11.2f}")
 
 
 if __name__ == "__main__":
-    main()
+    main(tyro.cli(Config))
