@@ -100,7 +100,7 @@ class GradientCoherenceCallback(EvaluatorCallback):
         self._vmap_failed = False
 
     def _on_rollout_end(self) -> None:
-        if not self.evaluator.due or self.evaluator.observations is None:
+        if not self.evaluator.due:
             return
         model: Any = self.model
         policy = model.policy

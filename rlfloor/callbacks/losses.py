@@ -22,6 +22,9 @@ LOSS_KEYS: dict[str, tuple[str, ...]] = {
     "entropy": ("train/entropy_loss",),
 }
 
+_TERM_KEYS = {name: f"loss/{name}" for name in (*LOSS_KEYS, "logit_penalty")}
+_SHARE_KEYS = {name: f"loss/{name}_share" for name in _TERM_KEYS}
+
 
 def loss_terms(
     recorded: dict[str, Any], vf_coef: float, ent_coef: float, logit_penalty: float | None
@@ -36,9 +39,10 @@ def loss_terms(
     """
     terms: dict[str, float] = {}
     for name, keys in LOSS_KEYS.items():
-        key = next((k for k in keys if k in recorded), None)
-        if key is not None:
-            terms[name] = float(recorded[key])
+        for key in keys:
+            if key in recorded:
+                terms[name] = float(recorded[key])
+                break
     if "value" in terms:
         terms["value"] *= vf_coef
     if "entropy" in terms:
@@ -82,7 +86,7 @@ class LossTermsCallback(BaseCallback):
             float(coef) if isinstance(coef, int | float) else 0.0,
             pop_penalty() if pop_penalty is not None else None,
         )
-        missing = [name for name in LOSS_KEYS if name not in terms]
+        missing = [name for name in LOSS_KEYS if name not in terms] if len(terms) < len(LOSS_KEYS) else []
         if missing and not self._warned:
             self._warned = True
             wanted = ", ".join(" or ".join(LOSS_KEYS[name]) for name in missing)
@@ -92,10 +96,11 @@ class LossTermsCallback(BaseCallback):
                 stacklevel=2,
             )
         total = sum(abs(v) for v in terms.values())
+        logger = self.logger
         for name, value in terms.items():
-            self.logger.record_mean(f"loss/{name}", value)
+            logger.record_mean(_TERM_KEYS[name], value)
             if total > 0.0:
-                self.logger.record_mean(f"loss/{name}_share", abs(value) / total)
+                logger.record_mean(_SHARE_KEYS[name], abs(value) / total)
 
 
 __all__ = ["LOSS_KEYS", "LossTermsCallback", "loss_terms"]

@@ -68,6 +68,7 @@ class PolicyStatisticsCallback(EvaluatorCallback):
         self._action_sizes: list[int] | None = None
         self._counts: list[np.ndarray] = []
         self._box_actions: list[np.ndarray] = []
+        self._pending: list[np.ndarray] = []
 
     def _on_training_start(self) -> None:
         space = self.model.action_space
@@ -75,6 +76,7 @@ class PolicyStatisticsCallback(EvaluatorCallback):
         self._action_sizes = action_space_sizes(space) if categorical else None
         self._counts = [np.zeros(k, dtype=np.int64) for k in self._action_sizes or []]
         self._box_actions = []
+        self._pending = []
 
     def _on_rollout_end(self) -> None:
         model: Any = self.model
@@ -146,11 +148,13 @@ class PolicyStatisticsCallback(EvaluatorCallback):
                         self.logger.record(f"explore/action_std/{i}", value)
                 self.logger.record("explore/action_std", float(spread.mean()))
             return
-        chosen = actions.astype(np.int64)
-        for d, size in enumerate(self._action_sizes):
-            self._counts[d] += np.bincount(chosen[:, d], minlength=size)
+        self._pending.append(actions)  # counted when recorded: one bincount per interval, not per rollout
         if not self.record_now:
             return
+        chosen = np.concatenate(self._pending).astype(np.int64)
+        self._pending = []
+        for d, size in enumerate(self._action_sizes):
+            self._counts[d] += np.bincount(chosen[:, d], minlength=size)
         multi = len(self._action_sizes) > 1
         for d, size in enumerate(self._action_sizes):
             counts = self._counts[d]

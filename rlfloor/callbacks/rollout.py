@@ -188,9 +188,9 @@ class RolloutEvaluator(BaseCallback):
         self.due = False
         self.dump_next = False
         self.index: np.ndarray | None = None
-        self.observations: Observations | None = None
-        self.masks: np.ndarray | None = None
         self.actions: np.ndarray = np.empty((0, 1))
+        self._observations: Observations | None = None
+        self._masks: np.ndarray | None = None
         self._states: tuple[Observations, np.ndarray | None] | None = None
         self._snapshot: tuple[Observations, np.ndarray | None, PolicyBatch] | None = None
         self._results: tuple[PolicyBatch | None, tuple[PolicyBatch, PolicyBatch] | None] | None = None
@@ -223,10 +223,8 @@ class RolloutEvaluator(BaseCallback):
         buffer = self.model.rollout_buffer  # type: ignore[attr-defined]
         self._iteration += 1
         self.dump_next = self._log_interval is not None and self._iteration % self._log_interval == 0
-        self.observations = rollout_observations(buffer)
-        self.masks = rollout_masks(buffer)
         self.actions = rollout_actions(buffer)
-        n = rollout_size(self.observations)
+        n = len(self.actions)
         self._since_eval += 1
         every = self.policy_every or max(1, math.ceil(AUTO_EVAL_MIN_STATES / max(n, 1)))
         self.due = self._since_eval >= every or (self.dump_next and not self._evaluated_in_interval)
@@ -236,8 +234,24 @@ class RolloutEvaluator(BaseCallback):
         if self.dump_next:
             self._evaluated_in_interval = False
         self.index = sample_index(n, self.max_samples)
-        self._states = take_states(self.observations, self.masks, self.index) if self.due else None
+        self._observations = None  # flattened on first use: most A2C rollouts never need them
+        self._states = None
         self._results = None
+
+    @property
+    def observations(self) -> Observations:
+        """The rollout's observations, flattened to ``(n_samples, *obs_shape)``."""
+        if self._observations is None:
+            buffer = self.model.rollout_buffer  # type: ignore[attr-defined]
+            self._observations = rollout_observations(buffer)
+            self._masks = rollout_masks(buffer)
+        return self._observations
+
+    @property
+    def masks(self) -> np.ndarray | None:
+        """The rollout's action masks ``(n_samples, sum K_i)`` (MaskablePPO), else ``None``."""
+        self.observations  # noqa: B018  (flattens both)
+        return self._masks
 
     def sampled(self, array: np.ndarray) -> np.ndarray:
         """Rows of a per-sample rollout array (actions, advantages) at the evaluated states."""
@@ -247,6 +261,8 @@ class RolloutEvaluator(BaseCallback):
         if self._results is not None:
             return self._results
         batches: list[tuple[Observations, np.ndarray | None]] = []
+        if self.due and self._states is None:
+            self._states = take_states(self.observations, self.masks, self.index)
         snapshot, self._snapshot = self._snapshot, None
         if snapshot is not None:
             batches.append(snapshot[:2])

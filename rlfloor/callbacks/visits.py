@@ -99,31 +99,40 @@ class VisitsCallback(BaseCallback):
             print(f"{type(self).__name__}: no state coverage for {space} (pass obs_key to enable it)")
         return None
 
+    def update_locals(self, locals_: dict[str, Any]) -> None:
+        """Keep ``collect_rollouts``' locals by reference (read in ``_on_step``): no copy per step."""
+        self.locals = locals_
+
     def _on_step(self) -> bool:
-        dones = self.locals["dones"]
+        locals_ = self.locals
+        dones = locals_["dones"]
         if self.first_reward_step is None:
-            vec_normalize = self._vec_normalize  # positive *original* reward, also under VecNormalize
-            rewards = vec_normalize.get_original_reward() if vec_normalize is not None else self.locals["rewards"]
-            positive = np.flatnonzero(np.asarray(rewards) > 0)
-            if positive.size:
-                first = int(positive[0])
-                self.first_reward_step = self.steps + first + 1
-                self.first_reward_episode = self.episodes + int(np.count_nonzero(dones[:first])) + 1
+            self._find_first_reward(dones)
         self.steps += len(dones)
         if dones.any():
-            ended = np.flatnonzero(dones)
-            self.episodes += int(ended.size)
-            infos = self.locals["infos"]
-            for index in ended.tolist():
-                info = infos[index]
-                score = info.get(self.score_key)
-                if score is not None:
-                    self.logger.record_mean("explore/episode_score", float(score))
-                if self._coverage_mode is not None:
-                    terminal = info.get("terminal_observation")
-                    if terminal is not None:
-                        self._terminal_obs.append(terminal)
+            self._episodes_ended(np.flatnonzero(dones), locals_["infos"])
         return True
+
+    def _find_first_reward(self, dones: np.ndarray) -> None:
+        vec_normalize = self._vec_normalize  # positive *original* reward, also under VecNormalize
+        rewards = vec_normalize.get_original_reward() if vec_normalize is not None else self.locals["rewards"]
+        positive = np.flatnonzero(np.asarray(rewards) > 0)
+        if positive.size:
+            first = int(positive[0])
+            self.first_reward_step = self.steps + first + 1
+            self.first_reward_episode = self.episodes + int(np.count_nonzero(dones[:first])) + 1
+
+    def _episodes_ended(self, ended: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        self.episodes += int(ended.size)
+        for index in ended.tolist():
+            info = infos[index]
+            score = info.get(self.score_key)
+            if score is not None:
+                self.logger.record_mean("explore/episode_score", float(score))
+            if self._coverage_mode is not None:
+                terminal = info.get("terminal_observation")
+                if terminal is not None:
+                    self._terminal_obs.append(terminal)
 
     def _on_rollout_end(self) -> None:
         if self._coverage_mode is not None:
