@@ -4,6 +4,17 @@ SB3 expresses progress as ``progress_remaining``: 1.0 at the start of ``learn()`
 and 0.0 at the end. A schedule here is any callable ``progress_remaining -> value``;
 the two classes below are picklable (so they survive ``model.save()``) and print
 readably in configs and logs.
+
+Where rlfloor's callbacks evaluate a schedule (:class:`RunProgress`):
+
+* **Sampling.** The floor is set before each rollout and the entropy coefficient before each
+  update. The first rollout (update) of a run uses the schedule's value at progress 1 (``start``)
+  and the last one its value at progress 0 (``end``, exactly), linearly in environment steps in
+  between; after ``learn()`` the end value stays in force.
+* **Continuation.** ``learn(..., reset_num_timesteps=False)`` continues the schedule where the
+  previous call left it and never goes back: a schedule that finished holds its end value, and
+  one stopped early (a callback returned False) anneals what is left over the new call's steps.
+  A fresh ``learn()`` (``reset_num_timesteps=True``, SB3's default) starts the schedule again.
 """
 
 from __future__ import annotations
@@ -11,6 +22,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rlfloor.checks import check_int, check_number
 
 ScheduleLike = float | Callable[[float], float]
 
@@ -25,8 +41,7 @@ class ConstantSchedule:
     value: float
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.value):
-            raise ValueError(f"ConstantSchedule value must be finite, got {self.value!r}")
+        check_number("value", self.value)
 
     def __call__(self, progress_remaining: float) -> float:
         return self.value
@@ -35,6 +50,10 @@ class ConstantSchedule:
 @dataclass(frozen=True)
 class LinearSchedule:
     """Linear interpolation from ``start`` to ``end``, then constant at ``end``.
+
+    With rlfloor's callbacks the first rollout of a run uses ``start`` and the last one ``end``
+    exactly; ``learn(..., reset_num_timesteps=False)`` continues from where the schedule stopped
+    (see the module docstring).
 
     :param start: value at the start of training (``progress_remaining == 1``).
     :param end: value reached once ``end_fraction`` of training has elapsed.
@@ -46,12 +65,9 @@ class LinearSchedule:
     end_fraction: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if not math.isfinite(value):
-                raise ValueError(f"LinearSchedule {name} must be finite, got {value!r}")
-        if not (0.0 < self.end_fraction <= 1.0):
-            raise ValueError(f"LinearSchedule end_fraction must be in (0, 1], got {self.end_fraction!r}")
+        check_number("start", self.start)
+        check_number("end", self.end)
+        check_number("end_fraction", self.end_fraction, 0.0, 1.0, low_open=True)
 
     def __call__(self, progress_remaining: float) -> float:
         elapsed = 1.0 - progress_remaining
@@ -69,7 +85,7 @@ def as_schedule(value: ScheduleLike) -> Callable[[float], float]:
     if callable(value):
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number or a callable of progress_remaining, got {value!r}")
+        raise ValueError(f"schedule={value!r} must be a number or a callable of progress_remaining")
     return ConstantSchedule(float(value))
 
 
@@ -84,3 +100,68 @@ def schedule_bounds(schedule: Callable[[float], float]) -> tuple[float, float] |
     if isinstance(schedule, LinearSchedule):
         return min(schedule.start, schedule.end), max(schedule.start, schedule.end)
     return None
+
+
+def progress_remaining(model: Any) -> float:
+    """SB3's training progress of a model: 1 at the start of ``learn()``, 0 at the end.
+
+    This is the value SB3 passes to its own schedules (learning rate, clip range): with
+    ``reset_num_timesteps=False`` it counts the steps of earlier calls too, so a continued run
+    starts part-way. rlfloor's callbacks use :class:`RunProgress` instead.
+    """
+    total = getattr(model, "_total_timesteps", 0)
+    if total <= 0:
+        return 1.0
+    return float(np.clip(1.0 - model.num_timesteps / total, 0.0, 1.0))
+
+
+class RunProgress:
+    """Schedule progress of rlfloor's callbacks across ``learn()`` calls (see the module docstring).
+
+    Call :meth:`start` from a callback's ``_on_training_start`` and :meth:`at` at each rollout or
+    update. Within one call, progress falls linearly in environment steps from the value it resumes
+    at (1 for a fresh run) to exactly 0 at the last rollout, whose first step SB3 fixes: rollouts
+    of ``n_steps * n_envs`` steps run while ``num_timesteps < total_timesteps``.
+    """
+
+    def __init__(self) -> None:
+        self._model_id: int | None = None
+        self._resume = 1.0
+        self._first = 0
+        self._span = 0
+        self.last = 1.0
+
+    def start(self, model: Any, total_timesteps: int, reset_num_timesteps: bool = True) -> None:
+        """Begin a ``learn()`` call.
+
+        :param model: the on-policy algorithm (its ``num_timesteps``, ``n_steps`` and ``n_envs``).
+        :param total_timesteps: the call's target ``num_timesteps`` (learn()'s ``total_timesteps``
+            after SB3's ``_setup_learn``, which adds the earlier steps when continuing).
+        :param reset_num_timesteps: ``learn()``'s argument of that name.
+        """
+        check_int("total_timesteps", int(total_timesteps), 0)
+        now = int(model.num_timesteps)
+        continuing = not reset_num_timesteps and now > 0
+        if not continuing:
+            self._resume = 1.0
+        elif self._model_id == id(model):
+            self._resume = self.last
+        else:  # a loaded model continued: its schedule ran to the end in the call that saved it
+            self._resume = 0.0
+        self._model_id = id(model)
+        rollout = max(int(getattr(model, "n_steps", 1)) * int(getattr(model, "n_envs", 1)), 1)
+        remaining = max(int(total_timesteps) - now, 0)
+        n_rollouts = max(math.ceil(remaining / rollout), 1)
+        self._first = now
+        self._span = (n_rollouts - 1) * rollout  # first step of the last rollout, from the call's start
+        self.last = self._resume
+
+    def at(self, num_timesteps: int) -> float:
+        """Progress remaining for the rollout (or update) that starts at ``num_timesteps`` of this call."""
+        if self._span <= 0:
+            value = self._resume
+        else:
+            done = min(max(num_timesteps - self._first, 0) / self._span, 1.0)
+            value = self._resume * (1.0 - done)
+        self.last = value
+        return value

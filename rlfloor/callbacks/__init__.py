@@ -1,50 +1,35 @@
-"""SB3 callbacks of rlfloor.
+"""SB3 callbacks of rlfloor, one job each; compose them with SB3's ``CallbackList``.
 
-* :class:`FloorScheduleCallback` puts a floored policy's scheduled floor in force
-  before every rollout.
-* The entropy-coefficient callbacks live in :mod:`rlfloor.entropy` and are re-exported here.
+* :class:`FloorScheduleCallback` (:mod:`~rlfloor.callbacks.floor`) puts a floored policy's scheduled
+  floor in force before every rollout;
+* :class:`EntropyScheduleCallback`, :class:`AdaptiveEntropyCallback` (:mod:`~rlfloor.callbacks.entropy`)
+  set the entropy coefficient;
+* :class:`ExplorationMetricsCallback` (:mod:`~rlfloor.callbacks.metrics`) logs every exploration metric.
+  It composes :class:`RolloutEvaluator` (:mod:`~rlfloor.callbacks.rollout`, one batched evaluation of the
+  rollout shared by the others), :class:`PolicyStatisticsCallback`, :class:`VisitsCallback`,
+  :class:`LossTermsCallback` and :class:`GradientCoherenceCallback`.
 """
 
 from __future__ import annotations
 
-from stable_baselines3.common.callbacks import BaseCallback
-
-from rlfloor.entropy import AdaptiveEntropyCallback, EntropyScheduleCallback
-from rlfloor.metrics import ExplorationMetricsCallback
-from rlfloor.rollout import progress_remaining
-
-
-class FloorScheduleCallback(BaseCallback):
-    """Drive the floor schedule of a floored policy (``min_prob`` or ``min_std``).
-
-    Before each rollout the policy's ``floor_schedule`` is evaluated at SB3's
-    ``progress_remaining`` and put in force; the value is recorded as ``floor/min_prob``
-    (or ``floor/min_std``). A policy without a schedule is left as it is.
-    """
-
-    def _on_training_start(self) -> None:
-        if not hasattr(self.model.policy, "update_floor"):
-            raise ValueError(
-                f"FloorScheduleCallback needs a floored policy from rlfloor.policies, "
-                f"got {type(self.model.policy).__name__}"
-            )
-        self._update()
-
-    def _update(self) -> None:
-        policy = self.model.policy
-        value = policy.update_floor(progress_remaining(self.model))  # type: ignore[operator]
-        self.logger.record(f"floor/{policy.floor_name}", value)
-
-    def _on_rollout_start(self) -> None:
-        self._update()
-
-    def _on_step(self) -> bool:
-        return True
-
+from rlfloor.callbacks.entropy import AdaptiveEntropyCallback, EntropyScheduleCallback
+from rlfloor.callbacks.floor import FloorScheduleCallback
+from rlfloor.callbacks.gradients import GradientCoherenceCallback
+from rlfloor.callbacks.losses import LossTermsCallback
+from rlfloor.callbacks.metrics import ExplorationMetricsCallback
+from rlfloor.callbacks.policy_stats import PolicyStatisticsCallback
+from rlfloor.callbacks.rollout import RolloutEvaluator
+from rlfloor.callbacks.visits import VisitsCallback
+from rlfloor.schedules import progress_remaining  # noqa: F401  (importable from here before; kept)
 
 __all__ = [
     "AdaptiveEntropyCallback",
     "EntropyScheduleCallback",
     "ExplorationMetricsCallback",
     "FloorScheduleCallback",
+    "GradientCoherenceCallback",
+    "LossTermsCallback",
+    "PolicyStatisticsCallback",
+    "RolloutEvaluator",
+    "VisitsCallback",
 ]

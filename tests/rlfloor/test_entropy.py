@@ -49,8 +49,13 @@ def test_schedule_sets_coefficient_before_each_update() -> None:
     recorder = CoefRecorder()
     model = PPO("MlpPolicy", gym.make("CartPole-v1"), **SMALL_PPO)
     model.learn(256, callback=[EntropyScheduleCallback(LinearSchedule(0.04, 0.0)), recorder])
-    # recorder runs after the schedule callback in each rollout end: progress 3/4, 2/4, 1/4, 0
-    assert recorder.coefs == pytest.approx([0.03, 0.02, 0.01, 0.0])
+    # recorder runs after the schedule callback in each rollout end: the first update uses the
+    # start value, the last one the end value (rlfloor.schedules.RunProgress)
+    assert recorder.coefs == pytest.approx([0.04, 0.04 * 2 / 3, 0.04 / 3, 0.0])
+    # continued: the finished schedule holds its end value
+    recorder.coefs.clear()
+    model.learn(128, callback=[EntropyScheduleCallback(LinearSchedule(0.04, 0.0)), recorder], reset_num_timesteps=False)
+    assert recorder.coefs == [0.0, 0.0]
 
 
 def test_schedule_rejects_negative_coefficients() -> None:
@@ -111,6 +116,8 @@ def test_warns_when_target_is_below_floor_guarantee() -> None:
     ("kwargs", "message"),
     [
         ({"target_fraction": 1.0}, r"target_fraction=1\.0 is outside the allowed range \(0, 1\)"),
+        ({"target_fraction": "0.3"}, r"^target_fraction='0\.3' must be a number in \(0, 1\)$"),
+        ({"target_fraction": 0.5, "max_samples": 0}, r"max_samples=0"),
         ({"target_fraction": 0.5, "lr": 0.0}, r"lr=0\.0"),
         ({"target_fraction": 0.5, "initial_coef": -1.0}, r"initial_coef=-1\.0"),
         ({"target_fraction": 0.5, "coef_bounds": (0.1, 0.01)}, r"coef_bounds=\(0\.1, 0\.01\)"),

@@ -25,8 +25,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlfloor import metrics
-from rlfloor.callbacks import AdaptiveEntropyCallback, ExplorationMetricsCallback
+from rlfloor.callbacks import AdaptiveEntropyCallback, ExplorationMetricsCallback, policy_stats
+from rlfloor.callbacks.gradients import loop_per_sample_gradients, vmap_per_sample_gradients
 from rlfloor.distributions import floored_log_probs
 from rlfloor.metrics import (
     StateVisitCounter,
@@ -286,13 +286,14 @@ def test_number_of_observation_states() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"max_samples": 0}, r"max_samples=0 must be an integer >= 1"),
-        ({"policy_every": 0}, r"policy_every=0 must be an integer >= 1"),
-        ({"max_states": 2.5}, r"max_states=2.5 must be an integer >= 1"),
-        ({"grad_samples": 1}, r"grad_samples=1 must be an integer >= 2"),
-        ({"n_states": 0}, r"n_states=0 must be an integer >= 1"),
+        ({"max_samples": 0}, r"max_samples=0 is outside the allowed range \[1, inf\)"),
+        ({"policy_every": 0}, r"policy_every=0 is outside the allowed range \[1, inf\)"),
+        ({"max_states": 2.5}, r"max_states=2.5 must be an integer in \[1, inf\)"),
+        ({"grad_samples": 1}, r"grad_samples=1 is outside the allowed range \[2, inf\)"),
+        ({"n_states": 0}, r"n_states=0 is outside the allowed range \[1, inf\)"),
         ({"floor_tol": -0.1}, r"floor_tol=-0.1 is outside the allowed range \[0, inf\)"),
-        ({"obs_key": "round"}, r"obs_key must be a callable"),
+        ({"floor_tol": "0.1"}, r"floor_tol='0.1' must be a number in \[0, inf\)"),
+        ({"obs_key": "round"}, r"obs_key='round' must be a callable"),
     ],
 )
 def test_bad_settings_are_rejected(kwargs: dict[str, Any], message: str) -> None:
@@ -381,7 +382,7 @@ def test_a2c_default_log_interval_with_vector_env(tmp_path: Path, monkeypatch: p
         evaluations.append((model.num_timesteps, stats))
         return stats
 
-    monkeypatch.setattr(metrics, "policy_statistics", spy)
+    monkeypatch.setattr(policy_stats, "policy_statistics", spy)
     scalars = train(model, tmp_path, 4000, [ExplorationMetricsCallback(grad_coherence=True)])
     # 5 steps x 4 envs per rollout, a dump every 100 rollouts: at 2000 and 4000 steps
     assert [step for step, _ in scalars["explore/entropy"]] == [2000, 4000]
@@ -500,23 +501,21 @@ def test_dict_observations_and_box_actions(tmp_path: Path) -> None:
     assert np.all(values(scalars, "explore/entropy_norm") <= 1.0 + 1e-6)
     assert_in_range(scalars, "explore/coverage", 1, 16)
     assert len(values(scalars, "explore/kl")) == 1
-    # Box actions: no categorical statistics, but the floor, gradient coherence and losses
+    # Box actions: Gaussian statistics (tests/rlfloor/callbacks/test_box_metrics.py), gradient coherence, losses
     model = PPO(FlooredActorCriticPolicy, "Pendulum-v1", policy_kwargs={"min_std": 0.1}, **SMALL_PPO)
     scalars = train(model, tmp_path / "box", 256, [ExplorationMetricsCallback(grad_coherence=True)])
     assert np.all(values(scalars, "floor/min_std") == pytest.approx(0.1))
     assert_in_range(scalars, "explore/grad_coherence", 0.0, 1.0)
-    assert "loss/value" in scalars and not any(tag.startswith("explore/entropy") for tag in scalars)
+    assert "loss/value" in scalars and "explore/std_min" in scalars and "explore/min_prob" not in scalars
 
 
 def test_vmap_and_loop_per_sample_gradients_agree() -> None:
     model = PPO(FlooredActorCriticPolicy, "CartPole-v1", policy_kwargs={"min_prob": 0.05}, **SMALL_PPO)
-    callback = ExplorationMetricsCallback(grad_coherence=True)
     generator = th.Generator().manual_seed(0)
     obs, actions = th.randn(6, 4, generator=generator), th.tensor([0, 1, 1, 0, 1, 0])
     advantages = th.randn(6, generator=generator)
-    fast = callback._per_sample_gradients(model.policy, obs, actions, advantages, None)
-    callback._vmap_failed = True
-    slow = callback._per_sample_gradients(model.policy, obs, actions, advantages, None)
+    fast = vmap_per_sample_gradients(model.policy, obs, actions, advantages, None)
+    slow = loop_per_sample_gradients(model.policy, obs, actions, advantages, None)
     assert len(fast) == len(slow)
     for a, b in zip(fast, slow, strict=True):
         assert th.allclose(a, b, atol=1e-6)

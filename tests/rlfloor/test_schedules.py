@@ -30,10 +30,15 @@ def test_constant_and_callables() -> None:
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: LinearSchedule(0.1, 0.0, end_fraction=0.0), r"end_fraction must be in \(0, 1\], got 0\.0"),
-        (lambda: LinearSchedule(math.nan, 0.0), "start must be finite, got nan"),
-        (lambda: ConstantSchedule(math.inf), "must be finite, got inf"),
-        (lambda: as_schedule("0.1"), "expected a number or a callable"),  # type: ignore[arg-type]
+        (
+            lambda: LinearSchedule(0.1, 0.0, end_fraction=0.0),
+            r"end_fraction=0\.0 is outside the allowed range \(0, 1\]",
+        ),
+        (lambda: LinearSchedule(math.nan, 0.0), r"start=nan is outside the allowed range \(-inf, inf\)"),
+        (lambda: ConstantSchedule(math.inf), r"value=inf is outside the allowed range"),
+        (lambda: LinearSchedule("0.1", 0.0), r"^start='0\.1' must be a number in \(-inf, inf\)$"),  # type: ignore[arg-type]
+        (lambda: LinearSchedule(0.1, None), r"^end=None must be a number"),  # type: ignore[arg-type]
+        (lambda: as_schedule("0.1"), r"^schedule='0\.1' must be a number or a callable"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_schedules_are_rejected(factory: object, message: str) -> None:

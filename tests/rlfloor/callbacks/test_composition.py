@@ -1,0 +1,68 @@
+"""The one-job callbacks: old import paths, standalone use, one shared evaluation per rollout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stable_baselines3 import A2C, PPO
+
+import rlfloor.callbacks.rollout as rollout_module
+from rlfloor.callbacks import (
+    ExplorationMetricsCallback,
+    GradientCoherenceCallback,
+    PolicyStatisticsCallback,
+    VisitsCallback,
+)
+from tests.rlfloor.test_metrics import read_events, values
+
+
+def test_old_import_paths_still_work() -> None:
+    import rlfloor.callbacks as callbacks
+    import rlfloor.callbacks.entropy as entropy_new
+    import rlfloor.stats as stats
+    from rlfloor import entropy, metrics, rollout, schedules
+
+    assert metrics.ExplorationMetricsCallback is callbacks.ExplorationMetricsCallback
+    for name in (
+        "StateVisitCounter",
+        "gradient_coherence",
+        "kl_divergence",
+        "n_observation_states",
+        "policy_statistics",
+    ):
+        assert getattr(metrics, name) is getattr(stats, name)
+    assert metrics.AUTO_COVERAGE_MAX_SIZE == 4096
+    for name in ("AdaptiveEntropyCallback", "EntropyScheduleCallback", "floor_entropy_fraction", "max_entropy"):
+        assert getattr(entropy, name) is getattr(entropy_new, name)
+    assert rollout.RolloutPolicy is stats.CategoricalBatch
+    assert rollout.progress_remaining is schedules.progress_remaining is callbacks.progress_remaining
+    assert rollout.evaluate_rollout is rollout_module.evaluate_rollout
+    from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, FloorScheduleCallback  # noqa: F401
+
+
+def test_one_forward_pass_per_rollout(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = rollout_module.evaluate_states
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rollout_module, "evaluate_states", counting)
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model.learn(256, callback=ExplorationMetricsCallback(grad_coherence=True))
+    assert len(calls) == 4  # statistics, KL (previous states) and coherence schedule share it
+
+
+def test_callbacks_work_alone(tmp_path: Path) -> None:
+    model = A2C("MlpPolicy", "CartPole-v1", n_steps=16, seed=0, device="cpu", tensorboard_log=str(tmp_path))
+    callbacks = [PolicyStatisticsCallback(), VisitsCallback(), GradientCoherenceCallback(grad_samples=8)]
+    model.learn(320, callback=callbacks, tb_log_name="run", log_interval=10)
+    scalars, histograms = read_events(tmp_path)
+    assert [step for step, _ in scalars["explore/entropy"]] == [160, 320]
+    assert len(values(scalars, "explore/grad_coherence")) == 2
+    assert len(values(scalars, "explore/first_reward_step")) == 2
+    assert "explore/actions" in histograms
+    assert not any(tag.startswith("loss/") for tag in scalars)
