@@ -149,6 +149,8 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         if not isinstance(bsuite_mapping, (bool, np.bool_)):
             raise ValueError(f"bsuite_mapping must be a bool, got {bsuite_mapping!r}")
         self.bsuite_mapping = bool(bsuite_mapping)
+        if self.bsuite_mapping and self.mapping_seed >= 2**32:
+            raise ValueError(f"mapping_seed must be < 2**32 with bsuite_mapping (RandomState), got {mapping_seed!r}")
         self.render_mode = check_render_mode(render_mode)
 
         n = self.size

@@ -11,6 +11,9 @@ ratios, and the time spent inside the callback's hooks. Target: CPU ratio <= 1.0
     python scripts/bench_metrics.py --timesteps 10000 --rounds 4
     python scripts/bench_metrics.py --grad-coherence          # also time gradient coherence
     python scripts/bench_metrics.py --profile-dir /tmp/prof   # cProfile one run of each side
+
+With ``--control`` (on by default) each round also trains stock a second time: the A/A ratio shows
+how much of a difference the machine alone produces.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class Args:
     """also time the callback with gradient coherence on (costly by design; not part of the target)"""
     target: float = 1.05
     """largest acceptable metrics/stock ratio of CPU time"""
+    control: bool = True
+    """also time a second stock run per round (A/A): its ratio to stock is the noise floor of the machine"""
     profile_dir: Path | None = None
     """write a cProfile of one stock and one metrics run per algorithm here (``{algo}_{side}.prof``)"""
 
@@ -107,6 +112,8 @@ def main(args: Args) -> int:
         return 2
     th.set_num_threads(1)
     variants: dict[str, Any] = {"stock": lambda: None, "metrics": TimedMetrics}
+    if args.control:
+        variants["stock again (A/A)"] = lambda: None
     if args.grad_coherence:
         variants["grad_coherence"] = lambda: TimedMetrics(grad_coherence=True)
     print(f"CartPole-v1, {args.timesteps} steps per run, {args.rounds} alternating rounds, TensorBoard on both sides")
@@ -121,7 +128,7 @@ def main(args: Args) -> int:
                 with tempfile.TemporaryDirectory() as log_dir:
                     runs[name].append(train_seconds(algo, variants[name](), args.timesteps, seed, log_dir))
         base = np.array(runs["stock"])
-        print(f"{algo.__name__}: stock           wall {base[:, 0].sum():7.2f}s  cpu {base[:, 1].sum():7.2f}s")
+        print(f"{algo.__name__}: stock             wall {base[:, 0].sum():7.2f}s  cpu {base[:, 1].sum():7.2f}s")
         for name, rows in runs.items():
             if name == "stock":
                 continue
@@ -129,7 +136,7 @@ def main(args: Args) -> int:
             wall, cpu = timed[:, 0].sum() / base[:, 0].sum(), timed[:, 1].sum() / base[:, 1].sum()
             per_round = timed[:, 1] / base[:, 1]
             print(
-                f"{algo.__name__}: {name:15s} wall {timed[:, 0].sum():7.2f}s  cpu {timed[:, 1].sum():7.2f}s  "
+                f"{algo.__name__}: {name:17s} wall {timed[:, 0].sum():7.2f}s  cpu {timed[:, 1].sum():7.2f}s  "
                 f"ratio wall {wall:.3f}  cpu {cpu:.3f} (per round {per_round.min():.3f}..{per_round.max():.3f}, "
                 f"median {np.median(per_round):.3f})  in hooks {timed[:, 2].sum():6.2f}s = "
                 f"{100 * timed[:, 2].sum() / base[:, 0].sum():.1f}% of stock wall"

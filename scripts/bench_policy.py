@@ -23,6 +23,7 @@ import gymnasium as gym
 import torch as th
 import tyro
 from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.policies import ActorCriticPolicy
 
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.policies import FlooredActorCriticPolicy
@@ -42,6 +43,9 @@ class Config:
     """floor of the floored policy (CartPole has K=2 actions: below 0.5)"""
     algos: tuple[Literal["PPO", "A2C"], ...] = ("PPO", "A2C")
     """algorithms to time"""
+    policy_calls: int = 3000
+    """also time this many evaluate_actions+backward calls (batch 64) of each policy alone, in CPU time
+    (0: skip); the floor's own cost, free of the environment and of SB3's bookkeeping"""
 
 
 ALGOS: dict[str, type] = {"PPO": PPO, "A2C": A2C}
@@ -60,6 +64,17 @@ def train_seconds(
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def policy_call_seconds(policy: Any, calls: int) -> float:
+    """CPU seconds of ``calls`` PPO-style minibatch passes: ``evaluate_actions`` on 64 states, then backward."""
+    generator = th.Generator().manual_seed(0)
+    observations, actions = th.randn(64, 4, generator=generator), th.randint(0, 2, (64,), generator=generator)
+    start = time.process_time()
+    for _ in range(calls):
+        values, log_prob, entropy = policy.evaluate_actions(observations, actions)
+        (values.sum() + log_prob.sum() + entropy.sum()).backward()
+    return time.process_time() - start
+
+
 def summary(name: str, clock: str, stock: list[float], floored: list[float]) -> float:
     """Print the total-time ratio and the spread of per-round ratios; return the total ratio."""
     per_round = [f / s for s, f in zip(stock, floored, strict=True)]
@@ -75,6 +90,7 @@ def main(config: Config) -> dict[str, float]:
     """Run the benchmark; return the total-time ratio floored/stock per algorithm and clock."""
     check_int("timesteps", config.timesteps, 1)
     check_int("rounds", config.rounds, 1)
+    check_int("policy_calls", config.policy_calls, 0)
     check_number("min_prob", config.min_prob, 0.0, 0.5, high_open=True)
     for name in config.algos:
         check_choice("algos", name, ALGOS)
@@ -99,6 +115,23 @@ def main(config: Config) -> dict[str, float]:
             stock = [t[index] for t in times["stock"]]
             floored = [t[index] for t in times["floored"]]
             ratios[f"{name} {clock}"] = summary(name, clock, stock, floored)
+    if config.policy_calls > 0:
+        space = gym.make("CartPole-v1")
+        stock_policy = ActorCriticPolicy(space.observation_space, space.action_space, lambda _: 3e-4)
+        floored_policy = FlooredActorCriticPolicy(
+            space.observation_space, space.action_space, lambda _: 3e-4, min_prob=config.min_prob
+        )
+        chunk = max(1, config.policy_calls // 10)
+        stock_s = floored_s = 0.0
+        for _ in range(10):  # alternate in chunks, like the training rounds
+            stock_s += policy_call_seconds(stock_policy, chunk)
+            floored_s += policy_call_seconds(floored_policy, chunk)
+        calls = 10 * chunk
+        ratios["policy cpu"] = floored_s / stock_s
+        print(
+            f"policy alone, evaluate_actions+backward on 64 states: stock {stock_s / calls * 1e6:.1f} us, "
+            f"floored {floored_s / calls * 1e6:.1f} us per call, ratio {floored_s / stock_s:.3f}"
+        )
     worst = max(value for key, value in ratios.items() if key.endswith("wall"))
     print(f"worst wall ratio {worst:.3f} (target <= {TARGET}): {'OK' if worst <= TARGET else 'ABOVE TARGET'}")
     return ratios

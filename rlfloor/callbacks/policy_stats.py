@@ -81,13 +81,14 @@ class PolicyStatisticsCallback(EvaluatorCallback):
     def _on_rollout_end(self) -> None:
         model: Any = self.model
         policy = model.policy
-        floor_name = getattr(policy, "floor_name", "min_prob" if self._action_sizes is not None else "min_std")
-        floor = float(getattr(policy, "floor", 0.0))
-        self.logger.record(f"floor/{floor_name}", floor)
-        coef = getattr(model, "ent_coef", None)
-        if isinstance(coef, int | float):
-            self.logger.record("entropy/coef", float(coef))
         evaluator = self.evaluator
+        floor_name = getattr(policy, "floor_name", "min_prob" if self._action_sizes is not None else "min_std")
+        if evaluator.due or self.record_now:  # values in force: the last one recorded before a dump is logged
+            floor = float(getattr(policy, "floor", 0.0))
+            self.logger.record(f"floor/{floor_name}", floor)
+            coef = getattr(model, "ent_coef", None)
+            if isinstance(coef, int | float):
+                self.logger.record("entropy/coef", float(coef))
         self._record_actions(evaluator.actions)
         if self.kl:
             pair = evaluator.update_pair()

@@ -76,3 +76,10 @@ def test_shimmy_bsuite_deep_sea_is_the_same_task() -> None:
             obs, reward, done, _, _ = ours.step(action)
             their_obs, their_reward, their_done, _, _ = theirs.step(action)
             assert reward == pytest.approx(their_reward) and done == their_done
+
+
+def test_v1_rejects_a_seed_randomstate_cannot_take() -> None:
+    with pytest.raises(ValueError, match="mapping_seed must be < 2\\*\\*32 with bsuite_mapping"):
+        DeepSeaEnv(size=4, mapping_seed=2**32, bsuite_mapping=True)
+    with pytest.raises(ValueError, match="bsuite_mapping must be a bool"):
+        DeepSeaEnv(size=4, bsuite_mapping="yes")  # type: ignore[arg-type]

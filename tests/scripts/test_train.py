@@ -45,7 +45,7 @@ def test_train_end_to_end(tmp_path: Path) -> None:
     run_dir = tmp_path / "runs" / "deepsea-6__ppo-floor-small__s0"
     config = json.loads((run_dir / "config.json").read_text())
     assert config["train"]["timesteps"] == 768 and config["agent"]["policy_kwargs"] == {"min_prob": 0.1}
-    assert config["env"]["suite"]["env_id"] == "rlfloor/DeepSea-v0"
+    assert config["env"]["suite"]["env_id"] == "rlfloor/DeepSea-v1"
     result = json.loads((run_dir / "result.json").read_text())
     assert result["episodes"] == 768 // 6  # DeepSea episodes last exactly N steps
     assert 0.0 <= result["final_score"] <= 1.0 and 0.0 <= result["eval_score"] <= 1.0
