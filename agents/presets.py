@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import json
+import sys
 import types
 import typing
 import warnings
@@ -187,17 +188,12 @@ FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the
 _BUILTIN = (
     AgentSpec("ppo", "ppo", "stock SB3 PPO (ent_coef=0)"),
     AgentSpec("a2c", "a2c", "stock SB3 A2C (ent_coef=0)"),
-    AgentSpec(
-        "ppo-floor", "ppo", f"PPO, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="ppo"
-    ),
-    AgentSpec(
-        "a2c-floor", "a2c", f"A2C, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="a2c"
-    ),
+    AgentSpec("ppo-floor", "ppo", f"PPO, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="ppo"),
+    AgentSpec("a2c-floor", "a2c", f"A2C, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="a2c"),
     AgentSpec(
         "ppo-floor-anneal",
         "ppo",
         "PPO, min_prob annealed 0.1 -> 0.01",
-       
         floor_anneal=(0.1, 0.01),
         baseline="ppo",
     ),
@@ -205,7 +201,6 @@ _BUILTIN = (
         "a2c-floor-anneal",
         "a2c",
         "A2C, min_prob annealed 0.1 -> 0.01",
-       
         floor_anneal=(0.1, 0.01),
         baseline="a2c",
     ),
@@ -232,7 +227,6 @@ _BUILTIN = (
         "ppo-temp",
         "ppo",
         "PPO, softmax temperature 2",
-       
         policy_kwargs={"temperature": 2.0},
         baseline="ppo",
     ),
@@ -240,7 +234,6 @@ _BUILTIN = (
         "ppo-clip",
         "ppo",
         "PPO, centered logits clipped to +-3 (straight-through)",
-       
         policy_kwargs={"logit_clip": 3.0, "center_logits": True},
         baseline="ppo",
     ),
@@ -248,7 +241,6 @@ _BUILTIN = (
         "ppo-penalty",
         "ppo",
         "PPO, logit-range penalty 0.01 beyond +-3 (centered)",
-       
         policy_kwargs={"logit_penalty": 0.01, "logit_penalty_bound": 3.0, "center_logits": True},
         baseline="ppo",
     ),
@@ -257,7 +249,6 @@ _BUILTIN = (
         "ppo-mask-floor",
         "maskable-ppo",
         f"MaskablePPO, min_prob={FLOOR} over valid actions",
-       
         policy_kwargs={"min_prob": FLOOR},
         baseline="ppo-mask",
     ),
@@ -345,9 +336,34 @@ def _check_field_types(name: str, fields: Mapping[str, Any]) -> None:
         if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_ and key != "floored"):
             allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
             raise ValueError(f"preset {name!r}: {key}={value!r} must be {allowed}")
-        if key in ("floor_anneal", "entropy_schedule") and value is not None:
-            if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                raise ValueError(f"preset {name!r}: {key}={value!r} must be [start, end] numbers")
+        pair: Any = fields[key]
+        numbers = pair is not None and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+        if key in ("floor_anneal", "entropy_schedule") and pair is not None and (len(pair) != 2 or not numbers):
+            raise ValueError(f"preset {name!r}: {key}={value!r} must be [start, end] numbers")
+
+
+def _hints(function: Any) -> dict[str, Any]:
+    """Resolved annotations of ``function``; one that cannot be resolved (a forward reference to a name
+    imported only for type checking) becomes ``Any``, without losing the others."""
+    try:
+        return typing.get_type_hints(function)
+    except Exception:  # resolve one by one below
+        pass
+    namespace = vars(sys.modules[function.__module__]) if function.__module__ in sys.modules else {}
+    hints = {}
+    for name, annotation in getattr(function, "__annotations__", {}).items():
+        try:
+            hints[name] = typing.get_type_hints(_Annotated(name, annotation), namespace)[name]
+        except Exception:  # unresolvable: accept any value
+            hints[name] = Any
+    return hints
+
+
+class _Annotated:
+    """A stand-in object carrying one annotation, so that ``typing.get_type_hints`` resolves it alone."""
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.__annotations__ = {name: annotation}
 
 
 def _signature_params(cls: type) -> dict[str, Any]:
@@ -357,10 +373,7 @@ def _signature_params(cls: type) -> dict[str, Any]:
         init = klass.__dict__.get("__init__")
         if init is None or klass is object:
             continue
-        try:
-            hints = typing.get_type_hints(init)
-        except Exception:  # unresolvable forward references: names only
-            hints = {}
+        hints = _hints(init)
         signature = inspect.signature(init)
         for param in list(signature.parameters.values())[1:]:
             if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):

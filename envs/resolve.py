@@ -10,8 +10,8 @@ Everywhere an env is named (``scripts/train.py --env``, ``scripts/compare.py --e
 
 A Gymnasium id from a package whose observations a flat policy cannot read gets that package's standard
 observation wrapper (:data:`PACKAGE_WRAPPERS`; MiniGrid: ``ImgObsWrapper``, as the suite's MiniGrid
-entries use), recorded with the run. An env outside the suite has no reference returns unless they are given (``references``); without both,
-its runs report raw returns. Needs gymnasium and numpy only.
+entries use), recorded with the run. An env outside the suite has no reference returns unless they are
+given (``references``); without both, its runs report raw returns. Needs gymnasium and numpy only.
 """
 
 from __future__ import annotations
@@ -163,7 +163,12 @@ def check_references(name: str, references: Mapping[str, Any]) -> dict[str, floa
         raise ValueError(f"references of {name!r}: unknown keys {unknown}; allowed: {list(REFERENCE_KEYS)}")
     out = {}
     for key, value in references.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value != value
+            or abs(value) == float("inf")
+        ):
             raise ValueError(f"references of {name!r}: {key}={value!r} must be a finite number")
         out[key] = float(value)
     if len(out) == 2 and not out["optimal"] > out["random"]:

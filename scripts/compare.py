@@ -38,8 +38,7 @@ import tyro
 from agents import AgentSpec, load_presets, resolve_agent
 from envs import resolve
 from rlfloor.checks import check_choice, check_int, check_number
-from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, run_spec, run_sweep, write_text_atomic
-from rlfloor.experiment import report
+from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, run_sweep, write_text_atomic
 from rlfloor.experiment.references import cached_random_return
 from rlfloor.experiment.run import check_compatible
 
@@ -385,7 +384,8 @@ def _task_curves(
         if not by_agent or len(lengths) != 1:
             continue
         panels[env] = {
-            agent: np.nan_to_num(np.asarray([c for _, c in sorted(runs)], dtype=float)) for agent, runs in by_agent.items()
+            agent: np.nan_to_num(np.asarray([c for _, c in sorted(runs)], dtype=float))
+            for agent, runs in by_agent.items()
         }
         steps[env] = np.asarray(rows[0]["curve"]["steps"], dtype=float)
         labels[env] = "normalized score (IQM)" if metric == "score" else "raw return (IQM)"

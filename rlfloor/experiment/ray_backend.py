@@ -1,4 +1,4 @@
-"""The Ray implementation of :class:`~rlfloor.experiment.backends.Backend`: runs on a cluster or a private local instance.
+"""The Ray :class:`~rlfloor.experiment.backends.Backend`: runs on a cluster or on a private local instance.
 
 Each run is one Ray task calling :func:`~rlfloor.experiment.backends.execute_run`; the driver collects the
 outcomes with ``ray.wait`` and writes them into the results folder itself, so results and reports only

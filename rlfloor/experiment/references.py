@@ -24,7 +24,9 @@ DEFAULT_EPISODES = 1000
 CACHE_NAME = "references.json"
 
 
-def measure_random_return(make_env: Callable[[], Any], episodes: int = DEFAULT_EPISODES, seed: int = 0) -> dict[str, Any]:
+def measure_random_return(
+    make_env: Callable[[], Any], episodes: int = DEFAULT_EPISODES, seed: int = 0
+) -> dict[str, Any]:
     """Mean return of the uniform-random policy over ``episodes`` episodes, with its standard error.
 
     Episode ``i`` resets with ``seed + i``; actions come from the action space seeded with ``seed``.

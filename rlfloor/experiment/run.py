@@ -44,12 +44,29 @@ EVAL_SEED_OFFSET = 10_000
 class EnvLike(Protocol):
     """What the run needs to know of an environment (see ``envs.resolve.ResolvedEnv``)."""
 
-    name: str
-    budget: int | None
-    action_masks: bool
-    random_return: float | None
-    optimal_return: float | None
-    hyperparams: Mapping[str, Mapping[str, Any]]
+    @property
+    def name(self) -> str:
+        """The env's name as given."""
+
+    @property
+    def budget(self) -> int | None:
+        """Default training budget in env steps (``None``: none)."""
+
+    @property
+    def action_masks(self) -> bool:
+        """True if the env exposes ``action_masks()``."""
+
+    @property
+    def random_return(self) -> float | None:
+        """Return of the uniform-random policy (score 0), if known."""
+
+    @property
+    def optimal_return(self) -> float | None:
+        """Return of an optimal or reference policy (score 1), if known."""
+
+    @property
+    def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+        """Algorithm hyperparameters per family (``"ppo"``, ``"a2c"``), rl-zoo3 style."""
 
     def make(self, n_envs: int = 1) -> Any:
         """A fresh environment (``n_envs`` copies will run side by side)."""
@@ -61,9 +78,17 @@ class EnvLike(Protocol):
 class AgentLike(Protocol):
     """What the run needs to know of an agent preset (see ``agents.AgentSpec``)."""
 
-    name: str
-    algo: str
-    uses_masks: bool
+    @property
+    def name(self) -> str:
+        """The preset's name."""
+
+    @property
+    def algo(self) -> str:
+        """``"ppo"``, ``"a2c"`` or ``"maskable-ppo"``."""
+
+    @property
+    def uses_masks(self) -> bool:
+        """True for agents that read ``action_masks()``."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON description of the preset."""

@@ -154,9 +154,8 @@ class _Driver:
                 elif self.attempts[spec.run_id] <= max(self.retries, 1):
                     suspects.append(spec)  # perhaps innocent (another run broke the pool): retry alone
                 else:
-                    message = (
-                        f"worker process died on every attempt ({self.attempts[spec.run_id]}, the last ones in isolation)"
-                    )
+                    attempts = self.attempts[spec.run_id]
+                    message = f"worker process died on every attempt ({attempts}, the last ones in isolation)"
                     self._record(spec, {"status": "error", "traceback": message})
 
     def release(self) -> None:
