@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test test-slow lint bench compare clean
+.PHONY: venv test test-slow lint check bench compare clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,9 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m mypy scripts
+
+# Everything CI checks: lint (ruff, formatting, mypy) and the default test suite.
+check: lint test
 
 compare: $(STAMP)
 	$(PY) scripts/compare.py

@@ -1,5 +1,21 @@
 """Named agent presets built from rlfloor and Stable-Baselines3 (see :mod:`agents.presets`)."""
 
-from agents.presets import PRESETS, AgentSpec, build_agent, get_agent, load_presets
+from agents.presets import (
+    PRESETS,
+    AgentSpec,
+    build_agent,
+    exploration_callbacks,
+    get_agent,
+    load_presets,
+    resolve_agent,
+)
 
-__all__ = ["PRESETS", "AgentSpec", "build_agent", "get_agent", "load_presets"]
+__all__ = [
+    "PRESETS",
+    "AgentSpec",
+    "build_agent",
+    "exploration_callbacks",
+    "get_agent",
+    "load_presets",
+    "resolve_agent",
+]

@@ -11,9 +11,15 @@ means what SB3 users run.
 
 from __future__ import annotations
 
+import collections.abc
+import inspect
 import json
+import sys
+import types
+import typing
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +34,19 @@ from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, 
 from rlfloor.schedules import LinearSchedule
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
+POLICIES = ("auto", "rlfloor", "stock")
+RLFLOOR_POLICY_KWARGS = (
+    "min_prob",
+    "min_std",
+    "temperature",
+    "logit_clip",
+    "center_logits",
+    "logit_penalty",
+    "logit_penalty_bound",
+)
+"""Policy settings only rlfloor's policies have: a preset using one of them gets rlfloor's policy class."""
+RESERVED_ALGO_KWARGS = ("policy", "env", "policy_kwargs", "seed", "tensorboard_log", "verbose", "device")
+"""Algorithm arguments set by :func:`build_agent` itself."""
 
 
 @dataclass(frozen=True)
@@ -37,27 +56,44 @@ class AgentSpec:
     :param name: the preset's name (``ppo-floor``).
     :param algo: ``"ppo"``, ``"a2c"`` or ``"maskable-ppo"``.
     :param description: one line for tables and ``--help``.
-    :param floored: use rlfloor's floored policy (else SB3's / sb3-contrib's stock policy).
+    :param policy: which policy class: ``"auto"`` (rlfloor's policy when the preset uses one of its
+        settings, :data:`RLFLOOR_POLICY_KWARGS` or ``floor_anneal``; else SB3's / sb3-contrib's stock
+        ``MlpPolicy``), ``"rlfloor"`` or ``"stock"``.
     :param policy_kwargs: keyword arguments of the policy (``min_prob``, ``temperature``, ...).
     :param algo_kwargs: keyword arguments of the algorithm (``ent_coef``, ``n_steps``, ...).
     :param floor_anneal: ``(start, end)``: anneal ``min_prob`` linearly over training.
     :param entropy_schedule: ``(start, end)``: anneal ``ent_coef`` linearly over training.
     :param entropy_target: adaptive entropy coefficient tracking this fraction of ``log K``.
     :param baseline: the stock preset this one is compared against (``None`` for a stock preset).
+    :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
+        temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
+        ``False`` is ignored (the policy follows from the settings).
     """
 
     name: str
     algo: str
     description: str
-    floored: bool = False
+    policy: str = "auto"
     policy_kwargs: Mapping[str, Any] = field(default_factory=dict)
     algo_kwargs: Mapping[str, Any] = field(default_factory=dict)
     floor_anneal: tuple[float, float] | None = None
     entropy_schedule: tuple[float, float] | None = None
     entropy_target: float | None = None
     baseline: str | None = None
+    floored: InitVar[bool | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, floored: bool | None) -> None:
+        if floored is not None:
+            warnings.warn(
+                "AgentSpec(floored=...) is deprecated: rlfloor's policy follows from the settings "
+                "(use policy='rlfloor' to force it)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if floored and self.policy == "auto":
+                object.__setattr__(self, "policy", "rlfloor")
+        if self.policy not in POLICIES:
+            raise ValueError(f"agent {self.name!r}: policy={self.policy!r} is not one of {POLICIES}")
         if self.algo not in ALGORITHMS:
             raise ValueError(f"agent {self.name!r}: algo={self.algo!r} is not one of {ALGORITHMS}")
         if not self.name or any(c in self.name for c in "/\\ "):
@@ -69,8 +105,10 @@ class AgentSpec:
                 if len(pair) != 2:
                     raise ValueError(f"agent {self.name!r}: {label}={pair!r} must be (start, end)")
                 object.__setattr__(self, label, (float(pair[0]), float(pair[1])))
-        if self.floor_anneal is not None and not self.floored:
-            raise ValueError(f"agent {self.name!r}: floor_anneal needs floored=True")
+        if self.policy == "stock" and (self.floor_anneal is not None or self.rlfloor_settings):
+            raise ValueError(
+                f"agent {self.name!r}: policy='stock' cannot take {sorted(self.rlfloor_settings) or 'floor_anneal'}"
+            )
         if self.entropy_schedule is not None and self.entropy_target is not None:
             raise ValueError(f"agent {self.name!r}: choose entropy_schedule or entropy_target, not both")
         if self.entropy_target is not None and not (0.0 < self.entropy_target < 1.0):
@@ -81,13 +119,61 @@ class AgentSpec:
         """True for agents that read ``action_masks()`` (MaskablePPO)."""
         return self.algo == "maskable-ppo"
 
+    @property
+    def rlfloor_settings(self) -> set[str]:
+        """The policy settings that only rlfloor's policies have."""
+        return set(self.policy_kwargs) & set(RLFLOOR_POLICY_KWARGS)
+
+    @property
+    def uses_rlfloor_policy(self) -> bool:
+        """True when the preset runs on rlfloor's policy class (see ``policy``)."""
+        if self.policy != "auto":
+            return self.policy == "rlfloor"
+        return bool(self.rlfloor_settings) or self.floor_anneal is not None
+
+    def algorithm_class(self) -> type[BaseAlgorithm]:
+        """The SB3 / sb3-contrib algorithm class."""
+        return _algorithm_class(self)
+
+    def policy_class(self) -> Any:
+        """The policy class (or SB3's name for it) the model is built with."""
+        return _policy(self)
+
+    def check_kwargs(self, algo_kwargs: Mapping[str, Any] | None = None) -> None:
+        """Check keyword names and types against the algorithm's and the policy's signatures.
+
+        :param algo_kwargs: the algorithm arguments to check (default: the preset's own).
+        :raises ValueError: one line naming the preset, the argument and what is accepted.
+        """
+        kwargs = dict(self.algo_kwargs if algo_kwargs is None else algo_kwargs)
+        reserved = sorted(set(kwargs) & set(RESERVED_ALGO_KWARGS))
+        if reserved:
+            raise ValueError(f"agent {self.name!r}: algo_kwargs {reserved} are set by rlfloor; remove them")
+        _check_signature(f"agent {self.name!r}: algo_kwargs", self.algorithm_class(), kwargs)
+        policy = self.policy_class()
+        if isinstance(policy, str):
+            policy = self.algorithm_class().policy_aliases[policy]
+        _check_signature(f"agent {self.name!r}: policy_kwargs", policy, dict(self.policy_kwargs))
+
+    def build(
+        self,
+        env: gym.Env | VecEnv,
+        seed: int,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> tuple[BaseAlgorithm, list[BaseCallback]]:
+        """Same as :func:`build_agent` for this preset."""
+        return build_agent(self, env, seed, tensorboard_log, verbose, overrides)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (saved beside every run)."""
         return {
             "name": self.name,
             "algo": self.algo,
             "description": self.description,
-            "floored": self.floored,
+            "policy": self.policy,
+            "uses_rlfloor_policy": self.uses_rlfloor_policy,
             "policy_kwargs": dict(self.policy_kwargs),
             "algo_kwargs": dict(self.algo_kwargs),
             "floor_anneal": self.floor_anneal,
@@ -102,17 +188,12 @@ FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the
 _BUILTIN = (
     AgentSpec("ppo", "ppo", "stock SB3 PPO (ent_coef=0)"),
     AgentSpec("a2c", "a2c", "stock SB3 A2C (ent_coef=0)"),
-    AgentSpec(
-        "ppo-floor", "ppo", f"PPO, min_prob={FLOOR}", floored=True, policy_kwargs={"min_prob": FLOOR}, baseline="ppo"
-    ),
-    AgentSpec(
-        "a2c-floor", "a2c", f"A2C, min_prob={FLOOR}", floored=True, policy_kwargs={"min_prob": FLOOR}, baseline="a2c"
-    ),
+    AgentSpec("ppo-floor", "ppo", f"PPO, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="ppo"),
+    AgentSpec("a2c-floor", "a2c", f"A2C, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="a2c"),
     AgentSpec(
         "ppo-floor-anneal",
         "ppo",
         "PPO, min_prob annealed 0.1 -> 0.01",
-        floored=True,
         floor_anneal=(0.1, 0.01),
         baseline="ppo",
     ),
@@ -120,7 +201,6 @@ _BUILTIN = (
         "a2c-floor-anneal",
         "a2c",
         "A2C, min_prob annealed 0.1 -> 0.01",
-        floored=True,
         floor_anneal=(0.1, 0.01),
         baseline="a2c",
     ),
@@ -147,7 +227,6 @@ _BUILTIN = (
         "ppo-temp",
         "ppo",
         "PPO, softmax temperature 2",
-        floored=True,
         policy_kwargs={"temperature": 2.0},
         baseline="ppo",
     ),
@@ -155,7 +234,6 @@ _BUILTIN = (
         "ppo-clip",
         "ppo",
         "PPO, centered logits clipped to +-3 (straight-through)",
-        floored=True,
         policy_kwargs={"logit_clip": 3.0, "center_logits": True},
         baseline="ppo",
     ),
@@ -163,7 +241,6 @@ _BUILTIN = (
         "ppo-penalty",
         "ppo",
         "PPO, logit-range penalty 0.01 beyond +-3 (centered)",
-        floored=True,
         policy_kwargs={"logit_penalty": 0.01, "logit_penalty_bound": 3.0, "center_logits": True},
         baseline="ppo",
     ),
@@ -172,7 +249,6 @@ _BUILTIN = (
         "ppo-mask-floor",
         "maskable-ppo",
         f"MaskablePPO, min_prob={FLOOR} over valid actions",
-        floored=True,
         policy_kwargs={"min_prob": FLOOR},
         baseline="ppo-mask",
     ),
@@ -198,9 +274,13 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
     The file maps preset names to :class:`AgentSpec` fields (without ``name``), e.g.::
 
         {"ppo-floor-5": {"algo": "ppo", "description": "PPO, 5% floor",
-                         "floored": true, "policy_kwargs": {"min_prob": 0.05}, "baseline": "ppo"}}
+                         "policy_kwargs": {"min_prob": 0.05}, "baseline": "ppo"}}
 
-    :raises ValueError: for a missing file, an unknown field or an invalid preset.
+    ``policy`` is optional (rlfloor's policy follows from the settings); the old field ``floored`` is
+    still accepted: ``true`` means ``"policy": "rlfloor"``, ``false`` is ignored.
+
+    :raises ValueError: for a missing file, an unknown field, a wrong type or an invalid preset,
+        including algorithm or policy arguments the classes do not accept.
     """
     path = Path(path)
     if not path.is_file():
@@ -212,21 +292,136 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
     if not isinstance(data, dict):
         raise ValueError(f"preset file {str(path)!r} must map preset names to settings")
     merged = dict(PRESETS)
-    allowed = set(AgentSpec.__dataclass_fields__) - {"name"}
+    allowed = {"floored"} | set(AgentSpec.__dataclass_fields__) - {"name"}
     for name, fields in data.items():
         if not isinstance(fields, dict):
             raise ValueError(f"preset {name!r} in {str(path)!r} must be a table of settings")
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"preset {name!r}: unknown fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+        fields = dict(fields)
+        _check_field_types(name, fields)
+        floored = fields.pop("floored", None)
+        if floored and fields.get("policy", "auto") == "auto":
+            fields["policy"] = "rlfloor"
         for key in ("floor_anneal", "entropy_schedule"):
             if fields.get(key) is not None:
                 fields[key] = tuple(fields[key])
-        merged[name] = AgentSpec(name=name, **fields)
+        spec = AgentSpec(name=name, **fields)
+        spec.check_kwargs()
+        merged[name] = spec
     for spec in merged.values():
         if spec.baseline is not None and spec.baseline not in merged:
             raise ValueError(f"preset {spec.name!r}: baseline {spec.baseline!r} is not a known agent")
     return merged
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "algo": (str,),
+    "description": (str,),
+    "policy": (str,),
+    "policy_kwargs": (dict,),
+    "algo_kwargs": (dict,),
+    "floor_anneal": (list, type(None)),
+    "entropy_schedule": (list, type(None)),
+    "entropy_target": (int, float, type(None)),
+    "baseline": (str, type(None)),
+    "floored": (bool,),
+}
+
+
+def _check_field_types(name: str, fields: Mapping[str, Any]) -> None:
+    for key, value in fields.items():
+        types_ = _FIELD_TYPES.get(key, (object,))
+        if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_ and key != "floored"):
+            allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
+            raise ValueError(f"preset {name!r}: {key}={value!r} must be {allowed}")
+        pair: Any = fields[key]
+        numbers = pair is not None and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+        if key in ("floor_anneal", "entropy_schedule") and pair is not None and (len(pair) != 2 or not numbers):
+            raise ValueError(f"preset {name!r}: {key}={value!r} must be [start, end] numbers")
+
+
+def _hints(function: Any) -> dict[str, Any]:
+    """Resolved annotations of ``function``; one that cannot be resolved (a forward reference to a name
+    imported only for type checking) becomes ``Any``, without losing the others."""
+    try:
+        return typing.get_type_hints(function)
+    except Exception:  # resolve one by one below
+        pass
+    namespace = vars(sys.modules[function.__module__]) if function.__module__ in sys.modules else {}
+    hints = {}
+    for name, annotation in getattr(function, "__annotations__", {}).items():
+        try:
+            hints[name] = typing.get_type_hints(_Annotated(name, annotation), namespace)[name]
+        except Exception:  # unresolvable: accept any value
+            hints[name] = Any
+    return hints
+
+
+class _Annotated:
+    """A stand-in object carrying one annotation, so that ``typing.get_type_hints`` resolves it alone."""
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.__annotations__ = {name: annotation}
+
+
+def _signature_params(cls: type) -> dict[str, Any]:
+    """Keyword parameters of ``cls.__init__`` and, through ``**kwargs``, of its bases, with their annotations."""
+    params: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        hints = _hints(init)
+        signature = inspect.signature(init)
+        for param in list(signature.parameters.values())[1:]:
+            if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+                params.setdefault(param.name, hints.get(param.name, Any))
+        if not any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
+            break
+    return params
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a JSON-like value can be of ``annotation`` (unknown annotations accept anything)."""
+    if annotation is Any or annotation is inspect.Parameter.empty:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if origin is collections.abc.Callable or annotation is collections.abc.Callable:
+        return callable(value)
+    if origin in (list, tuple, collections.abc.Sequence):
+        return isinstance(value, (list, tuple))
+    if origin in (dict, collections.abc.Mapping):
+        return isinstance(value, Mapping)
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    return True
+
+
+def _check_signature(label: str, cls: type, kwargs: Mapping[str, Any]) -> None:
+    params = _signature_params(cls)
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        hidden = {"observation_space", "action_space", "lr_schedule", *RESERVED_ALGO_KWARGS}
+        names = sorted(p for p in params if p not in hidden and not p.startswith("_"))
+        raise ValueError(f"{label}: {cls.__name__} has no argument {unknown[0]!r}; it accepts {', '.join(names)}")
+    for key, value in kwargs.items():
+        if not _matches(value, params[key]):
+            expected = getattr(params[key], "__name__", None) or str(params[key]).replace("typing.", "")
+            raise ValueError(f"{label}: {key}={value!r} does not fit {cls.__name__}'s type {expected}")
 
 
 def _algorithm_class(spec: AgentSpec) -> type[BaseAlgorithm]:
@@ -241,12 +436,12 @@ def _algorithm_class(spec: AgentSpec) -> type[BaseAlgorithm]:
 
 def _policy(spec: AgentSpec) -> Any:
     if spec.algo == "maskable-ppo":
-        if spec.floored:
+        if spec.uses_rlfloor_policy:
             from rlfloor.maskable import FlooredMaskableActorCriticPolicy
 
             return FlooredMaskableActorCriticPolicy
         return "MlpPolicy"
-    if spec.floored:
+    if spec.uses_rlfloor_policy:
         from rlfloor.policies import FlooredActorCriticPolicy
 
         return FlooredActorCriticPolicy
@@ -262,6 +457,10 @@ def build_agent(
     overrides: Mapping[str, Any] | None = None,
 ) -> tuple[BaseAlgorithm, list[BaseCallback]]:
     """Build the SB3 model of a preset and the callbacks its exploration settings need.
+
+    The policy's own settings, the algorithm's arguments and one callback per exploration component
+    (:func:`exploration_callbacks`) are assembled separately: a new component is a field of
+    :class:`AgentSpec` plus a few lines in the function that needs it.
 
     :param spec: the preset.
     :param env: the (vectorized) training environment.
@@ -284,6 +483,11 @@ def build_agent(
         device="cpu",
         **algo_kwargs,
     )
+    return model, exploration_callbacks(spec)
+
+
+def exploration_callbacks(spec: AgentSpec) -> list[BaseCallback]:
+    """The callbacks of a preset's exploration components, in the order they act before each rollout."""
     callbacks: list[BaseCallback] = []
     if spec.floor_anneal is not None:
         callbacks.append(FloorScheduleCallback())
@@ -291,4 +495,13 @@ def build_agent(
         callbacks.append(EntropyScheduleCallback(LinearSchedule(*spec.entropy_schedule)))
     if spec.entropy_target is not None:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
-    return model, callbacks
+    return callbacks
+
+
+def resolve_agent(name: str, presets: str | Path | None = None) -> AgentSpec:
+    """The preset called ``name``, from the built-ins and the user's JSON file ``presets`` (if any).
+
+    A plain function, so that ``functools.partial(resolve_agent, presets=path)`` is the agent resolver
+    the harness (:mod:`rlfloor.experiment`) passes to its workers by reference.
+    """
+    return get_agent(name, load_presets(presets) if presets is not None else None)

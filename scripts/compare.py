@@ -2,149 +2,239 @@
 
     python scripts/compare.py                                   # the default comparison (~10 min, 2 cores)
     python scripts/compare.py --envs deepsea-6 deceptive-chain --agents ppo ppo-floor --seeds 10
+    python scripts/compare.py --envs core CartPole-v1 minigrid:MiniGrid-Empty-5x5-v0 --optimal CartPole-v1=500
 
-Runs go in parallel over CPU cores (``--backend ray`` runs them on a Ray cluster).
-Every finished run is written atomically to ``{out}/runs/{env}__{agent}__s{seed}/``;
-running the same command again resumes and skips finished runs; a crashing run is
-recorded with its traceback (``error.json``) and the others go on. The output folder
-then holds ``results.csv`` (one row per run), ``curves.csv`` (learning curves),
-``report.md`` (IQM with 95% stratified bootstrap CIs, probability of improvement over
-stock PPO/A2C, per-task means) and ``figures/*.png``.
+``--envs`` takes suite names, suite tags (``core``, ``external``, ...), registered Gymnasium ids and
+``module:EnvId``. Runs go in parallel over CPU cores (``--backend ray`` runs them on a Ray cluster).
+Every finished run is written atomically to ``{out}/runs/{env}__{agent}__s{seed}/`` and keyed by its
+resolved settings: running the same command again reuses exactly the runs whose settings are unchanged
+and retrains (and names) the others. A crashing run is recorded with its traceback (``error.json``) and
+the others go on. The output folder then holds ``results.csv`` (one row per run), ``curves.csv``,
+``report.md`` (IQM with 95% stratified bootstrap CIs, probability of improvement over stock PPO/A2C,
+per-task means, the normalization of each task) and ``figures/*.png``.
 
-The score of a run is its final normalized score: the mean return of its training
-episodes in the last quarter of the budget, normalized per task to [random, optimal].
+The score of a run is its final normalized score: the mean return of its training episodes in the last
+quarter of the budget, normalized per task to [random, optimal]. A task without both references (a
+Gymnasium id without ``--optimal``) is reported in raw returns; its random reference is measured once
+(``--random-episodes`` uniform-random episodes) and cached in ``{out}/references.json``.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tyro
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ (for train.py), also in workers
-
-from train import TrainConfig, check_compatible, train
-
-from agents import get_agent, load_presets
-from envs import suite
-from rlfloor import report
-from rlfloor.config import parse_config
-from rlfloor.sweep import RunSpec, RunStore, grid, run_sweep
+from agents import AgentSpec, load_presets, resolve_agent
+from envs import resolve
+from rlfloor.checks import check_choice, check_int, check_number
+from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, run_sweep, write_text_atomic
+from rlfloor.experiment.references import cached_random_return
+from rlfloor.experiment.run import check_compatible
 
 DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-goals"]
 # The default run takes half of each task's suite budget so that it fits in ~10 minutes on
 # 2 cores; the bandit's switch (every 10k pulls) still happens once within its 20k steps.
 DEFAULT_AGENTS = ["ppo", "ppo-floor", "a2c", "a2c-floor", "ppo-ent-adaptive"]
-METRICS = ("final_score", "auc_score")
+DEFAULT_BUDGET = 50_000  # steps of a run on an env outside the suite (before --budget-scale)
 
 
 @dataclass
 class CompareConfig:
-    envs: list[str] = field(default_factory=lambda: list(DEFAULT_ENVS), metadata={"help": "suite names"})
-    agents: list[str] = field(default_factory=lambda: list(DEFAULT_AGENTS), metadata={"help": "agent presets"})
-    seeds: int = field(default=3, metadata={"help": "number of seeds per (env, agent): seeds 0..N-1"})
-    timesteps: int | None = field(
-        default=None, metadata={"help": "budget of every run in env steps; none = each task's suite budget"}
-    )
-    budget_scale: float = field(
-        default=0.5, metadata={"help": "multiplies the suite budgets (when --timesteps is none)"}
-    )
-    out: str = field(default="results/default", metadata={"help": "results folder (resumed if it exists)"})
-    workers: int | None = field(default=None, metadata={"help": "parallel runs (default: number of CPUs)"})
-    backend: str = field(default="local", metadata={"help": "local (process pool) or ray"})
-    address: str | None = field(default=None, metadata={"help": "Ray cluster address; none starts a local Ray"})
-    cpus_per_run: float = field(default=1.0, metadata={"help": "CPUs reserved per run on Ray"})
-    presets: str | None = field(default=None, metadata={"help": "JSON file of extra agent presets"})
-    eval_episodes: int = field(default=0, metadata={"help": "deterministic evaluation episodes per run"})
-    metrics: bool = field(default=True, metadata={"help": "log exploration metrics to TensorBoard per run"})
-    bootstrap_reps: int = field(default=2000, metadata={"help": "bootstrap resamples for the confidence intervals"})
-    max_retries: int = field(default=2, metadata={"help": "retries of a run whose worker process died"})
-    progress: bool = field(default=True, metadata={"help": "show a progress bar over the grid"})
+    """Compare agent presets on a grid of envs and seeds."""
+
+    envs: list[str] = field(default_factory=lambda: list(DEFAULT_ENVS))
+    """suite names, suite tags (core, external, ...), Gymnasium ids or module:EnvId"""
+    agents: list[str] = field(default_factory=lambda: list(DEFAULT_AGENTS))
+    """agent presets"""
+    seeds: int = 3
+    """number of seeds per (env, agent): seeds 0..N-1"""
+    timesteps: int | None = None
+    """budget of every run in env steps; None = each task's suite budget times --budget-scale"""
+    budget_scale: float = 0.5
+    """multiplies the suite budgets (when --timesteps is None); 50000 steps for envs outside the suite"""
+    out: str = "results/default"
+    """results folder (resumed if it exists)"""
+    workers: int | None = None
+    """parallel runs on the local backend (default: number of CPUs)"""
+    backend: str = "local"
+    """local (process pool) or ray"""
+    address: str | None = None
+    """Ray cluster address; None starts a private local Ray instance"""
+    cpus_per_run: float = 1.0
+    """CPUs reserved per run on Ray"""
+    presets: str | None = None
+    """JSON file of extra agent presets"""
+    references: str | None = None
+    """JSON file of reference returns: {"env": {"random": r, "optimal": o}}"""
+    optimal: list[str] = field(default_factory=list)
+    """optimal reference returns as ENV=VALUE (e.g. CartPole-v1=500); override --references"""
+    random_episodes: int = 1000
+    """uniform-random episodes measuring a missing random reference (cached in the results folder)"""
+    eval_episodes: int = 0
+    """deterministic evaluation episodes per run"""
+    metrics: bool = True
+    """log exploration metrics to TensorBoard per run (not part of a run's key)"""
+    bootstrap_reps: int = 2000
+    """bootstrap resamples for the confidence intervals"""
+    max_retries: int = 2
+    """retries of a run whose worker process died"""
+    progress: bool = True
+    """show a progress bar over the grid"""
 
 
-def run_one(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
-    """Worker entry point: one training run of the grid (see scripts/train.py)."""
-    options = dict(spec.options)
-    config = TrainConfig(
-        env=spec.env,
-        agent=spec.agent,
-        seed=spec.seed,
-        timesteps=spec.timesteps,
-        presets=options.get("presets"),
-        eval_episodes=options.get("eval_episodes", 0),
-        metrics=options.get("metrics", True),
-        save_model=False,
-        progress_bar=False,
-    )
-    return train(config, run_dir)
+@dataclass
+class Plan:
+    """The validated comparison: its runs and how to resolve their envs and agents."""
+
+    specs: list[RunSpec]
+    envs: list[str]
+    presets: Mapping[str, AgentSpec] | None
+    references: dict[str, dict[str, float]]
+    measured: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def env_resolver(self) -> Callable[[str], resolve.ResolvedEnv]:
+        """The env resolver handed to the workers (pickled by reference)."""
+        return functools.partial(resolve.resolve, references=self.references)
 
 
-def validate(config: CompareConfig) -> list[RunSpec]:
-    """Check names and numbers before anything runs; return the grid."""
-    if config.seeds < 1:
-        raise ValueError(f"--seeds={config.seeds} must be >= 1")
-    if config.timesteps is not None and config.timesteps <= 0:
-        raise ValueError(f"--timesteps={config.timesteps} must be positive (or none)")
+def check_out(out: str) -> Path:
+    """``out`` as a folder that exists or can be created, and is writable; one-line ``ValueError`` otherwise."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out={out!r} is a file, not a folder")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r} does not allow creating files)")
+    return path
+
+
+def validate(config: CompareConfig) -> Plan:
+    """Check every name and number before any work; return the grid (settings keyed after references)."""
+    check_int("--seeds", config.seeds, 1)
+    if config.timesteps is not None:
+        check_int("--timesteps", config.timesteps, 1)
+    check_number("--budget-scale", config.budget_scale, 0, None, low_open=True)
+    if config.workers is not None:
+        check_int("--workers", config.workers, 1)
+    check_choice("--backend", config.backend, ("local", "ray"))
+    check_number("--cpus-per-run", config.cpus_per_run, 0, None, low_open=True)
+    check_int("--random-episodes", config.random_episodes, 2)
+    check_int("--eval-episodes", config.eval_episodes, 0)
+    check_int("--bootstrap-reps", config.bootstrap_reps, 1)
+    check_int("--max-retries", config.max_retries, 0)
+    check_out(config.out)
     presets = load_presets(config.presets) if config.presets else None
-    for env in config.envs:
-        suite.get_entry(env)  # raises with the known names
+    agent_resolver = functools.partial(resolve_agent, presets=presets_path(config))
     for name in config.agents:
-        get_agent(name, presets)  # raises with the known names
-    options: dict[str, Any] = {"eval_episodes": config.eval_episodes, "metrics": config.metrics}
-    if config.presets:
-        options["presets"] = str(Path(config.presets).resolve())
+        resolve_agent(name, presets_path(config))  # raises with the known names
+    references = resolve.merge_references(
+        resolve.load_references(config.references), resolve.parse_assignments(config.optimal, "optimal")
+    )
+    env_names = resolve.expand(config.envs)
+    for env in env_names:
+        resolve.resolve(env, references)  # raises with what is accepted, or names the extra to install
+    unused = sorted(set(references) - set(env_names))
+    if unused:
+        raise ValueError(f"references given for envs not in the grid: {unused}")
+    plan = Plan([], env_names, presets, references)
+    plan.specs = grid_specs(config, plan, agent_resolver)  # every preset and hyperparameter checked here
+    return plan
 
-    if not (config.budget_scale > 0):
-        raise ValueError(f"--budget-scale={config.budget_scale} must be > 0")
+
+def presets_path(config: CompareConfig) -> str | None:
+    """The presets file as an absolute path (workers may run elsewhere)."""
+    return str(Path(config.presets).resolve()) if config.presets else None
+
+
+def grid_specs(config: CompareConfig, plan: Plan, agent_resolver: Callable[[str], AgentSpec]) -> list[RunSpec]:
+    """The runs of valid (env, agent) pairs, each carrying its resolved settings."""
+    env_resolver = plan.env_resolver()
 
     def budget(env: str) -> int:
-        return config.timesteps or max(1, round(suite.get_entry(env).budget * config.budget_scale))
+        suite_budget = env_resolver(env).budget
+        return config.timesteps or max(1, round((suite_budget or DEFAULT_BUDGET) * config.budget_scale))
 
+    options = {"eval_episodes": config.eval_episodes, "metrics": config.metrics}
     specs = []
-    for spec in grid(config.envs, config.agents, range(config.seeds), budget, options):
+    for spec in grid(plan.envs, config.agents, range(config.seeds), budget, options):
         try:
-            check_compatible(get_agent(spec.agent, presets), suite.get_entry(spec.env), spec.env)
+            check_compatible(agent_resolver(spec.agent), env_resolver(spec.env))
         except ValueError:
             continue  # e.g. stock PPO on a masked env: not a valid pair, left out of the grid
-        specs.append(spec)
+        specs.append(plan_spec(spec, env_resolver, agent_resolver))
     if not specs:
         raise ValueError("no valid (env, agent) pair: masked envs need ppo-mask* agents, the others need the rest")
     return specs
 
 
-def write_csv_atomic(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    """Write a CSV through a temporary file and ``os.replace``."""
+def measure_references(config: CompareConfig, plan: Plan, store: RunStore) -> None:
+    """Measure (once; cached in the results folder) the random reference of every env that lacks one."""
+    env_resolver = plan.env_resolver()
+    for name in plan.envs:
+        env = env_resolver(name)
+        if env.random_return is not None:
+            continue
+        print(f"random reference of {name}: {config.random_episodes} uniform-random episodes ...", flush=True)
+        measured, cached = cached_random_return(store.root, name, env.record(), env.make, config.random_episodes)
+        print(f"  {measured['mean']:.4g} (SE {measured['se']:.3g}){' cached' if cached else ''}", flush=True)
+        plan.measured[name] = measured
+        plan.references.setdefault(name, {})["random"] = measured["mean"]
+    if plan.measured:
+        plan.references = resolve.merge_references(plan.references)
+
+
+def normalization(name: str, plan: Plan) -> tuple[bool, str]:
+    """Whether a task's scores are normalized, and one line saying with which references."""
+    env = plan.env_resolver()(name)
+    measured = plan.measured.get(name)
+    random_text = (
+        f"random {env.random_return:.4g} (measured: {measured['episodes']} uniform-random episodes, "
+        f"SE {measured['se']:.3g})"
+        if measured
+        else f"random {env.random_return:.4g} ({env.references})"
+        if env.random_return is not None
+        else "no random reference"
+    )
+    if env.optimal_return is None:
+        return False, f"raw returns (no optimal reference); {random_text}"
+    source = "given" if "optimal" in plan.references.get(name, {}) else env.references
+    return True, f"normalized to [random, optimal]: {random_text}, optimal {env.optimal_return:.4g} ({source})"
+
+
+def csv_text(header: list[str], rows: list[list[Any]]) -> str:
+    """A CSV document."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buffer.getvalue())
-    os.replace(tmp, path)
+    return buffer.getvalue()
 
 
 def write_tables(store: RunStore, results: list[dict[str, Any]]) -> None:
     """results.csv: one row per run; curves.csv: one row per (run, curve point)."""
-    columns = ["env", "agent", "seed", "timesteps", "final_score", "auc_score", "final_return", "episodes"]
-    columns += ["eval_score", "eval_return", "wall_time"]
-    write_csv_atomic(store.root / "results.csv", columns, [[r.get(c, "") for c in columns] for r in results])
-    curve_rows = []
+    columns = ["env", "agent", "seed", "timesteps", "final_score", "auc_score", "final_return", "auc_return"]
+    columns += ["episodes", "eval_score", "eval_return", "wall_time"]
+    write_text_atomic(store.root / "results.csv", csv_text(columns, [[r.get(c, "") for c in columns] for r in results]))
+    header = ["env", "agent", "seed", "point", "step", "fraction", "return", "score"]
+    rows = []
     for r in results:
         curve = r["curve"]
         for i, (step, ret, score) in enumerate(zip(curve["steps"], curve["return"], curve["score"], strict=True)):
-            curve_rows.append([r["env"], r["agent"], r["seed"], i, step, step / r["timesteps"], ret, score])
-    write_csv_atomic(
-        store.root / "curves.csv",
-        ["env", "agent", "seed", "point", "step", "fraction", "return", "score"],
-        curve_rows,
-    )
+            rows.append([r["env"], r["agent"], r["seed"], i, step, step / r["timesteps"], ret, score])
+    write_text_atomic(store.root / "curves.csv", csv_text(header, rows))
 
 
 def verdict(interval: report.Interval) -> str:
@@ -156,56 +246,75 @@ def verdict(interval: report.Interval) -> str:
     return "neutral / inconclusive"
 
 
-def build_report(config: CompareConfig, specs: list[RunSpec], store: RunStore, command: str) -> str:
+def build_report(config: CompareConfig, plan: Plan, store: RunStore, command: str) -> str:
     """Compute the statistics, write report.md and the figures; return the Markdown."""
-    wanted = {spec.run_id for spec in specs}
-    results = [r for r in store.results() if RunSpec.from_dict(r["spec"]).run_id in wanted]
+    with store.report_lock():
+        return _build_report(config, plan, store, command)
+
+
+def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: str) -> str:
+    keys = {spec.run_id: spec.key for spec in plan.specs}
+    results = [r for r in store.results() if keys.get(RunSpec.from_dict(r["spec"]).run_id) == r.get("key")]
+    normalized = {env: normalization(env, plan) for env in plan.envs}
     for r in results:  # a run without any episode in its last quarter scores as random (noted below)
-        if math.isnan(r["final_score"]):
+        if normalized[r["env"]][0] and math.isnan(r["final_score"]):
             r["final_score"] = r["auc_score"] = 0.0
     write_tables(store, results)
-    # Agents without any finished run (all failed, or no valid env) cannot enter the statistics.
     agents = [a for a in config.agents if any(r["agent"] == a for r in results)]
-    presets = load_presets(config.presets) if config.presets else None
     lines = [
         "# rlfloor comparison",
         "",
         f"Command: `{command}`",
         "",
-        f"Grid: {len(config.envs)} envs x {len(config.agents)} agents x {config.seeds} seeds; "
-        f"{len(results)} of {len(specs)} runs finished. Score: final normalized score (training "
+        f"Grid: {len(plan.envs)} envs x {len(config.agents)} agents x {config.seeds} seeds; "
+        f"{len(results)} of {len(plan.specs)} runs finished. Score: final normalized score (training "
         "episodes of the last 25% of the budget; 0 = random policy, 1 = optimal). "
         f"Intervals: 95% stratified bootstrap ({config.bootstrap_reps} resamples).",
         "",
+        "### Normalization per task",
+        "",
+        report.markdown_table(["task", "normalization"], [[f"`{e}`", normalized[e][1]] for e in plan.envs]),
+        "",
     ]
-    errors = [e for e in store.errors() if RunSpec.from_dict(e["spec"]).run_id in wanted]
+    if store.problems:
+        lines += ["**Corrupt files** (their runs were retrained):", ""] + [f"- {p}" for p in store.problems] + [""]
+    errors = [e for e in store.errors() if RunSpec.from_dict(e["spec"]).run_id in keys]
     if errors:
         lines += ["**Failed runs** (see `runs/*/error.json`):", ""]
         lines += [f"- `{RunSpec.from_dict(e['spec']).run_id}`: {_last_line(e['traceback'])}" for e in errors]
         lines.append("")
-
     # Agents are compared on the tasks they can run: masked envs form their own group.
+    env_resolver, agent_resolver = plan.env_resolver(), functools.partial(resolve_agent, presets=presets_path(config))
     groups: dict[bool, list[str]] = {}
     for agent in agents:
-        groups.setdefault(get_agent(agent, presets).uses_masks, []).append(agent)
-    figures_done = False
+        groups.setdefault(agent_resolver(agent).uses_masks, []).append(agent)
+    figures: list[Path] = []
     for uses_masks, group in groups.items():
-        envs = [e for e in config.envs if suite.get_entry(e).action_masks == uses_masks]
-        scores, tasks = report.score_matrices(results, "final_score", group, envs)
-        if not tasks:
-            continue
+        envs = [e for e in plan.envs if env_resolver(e).action_masks == uses_masks]
+        scored = [e for e in envs if normalized[e][0]]
+        raw = [e for e in envs if not normalized[e][0]]
+        scores, tasks = report.score_matrices(results, "final_score", group, scored)
         title = "masked tasks" if uses_masks else "tasks"
-        intervals = report.aggregate_intervals(scores, reps=config.bootstrap_reps)
-        lines += _aggregate_section(scores, intervals, tasks, group, presets, config, title, results)
-        if not figures_done:
-            curves, steps = _curves(results, group, tasks)
-            paths = report.save_figures(scores, curves, steps, store.root / "figures", intervals, reps=500)
-            lines += ["Figures: " + ", ".join(f"[{p.stem}](figures/{p.name})" for p in paths), ""]
-            figures_done = True
+        if tasks:
+            intervals = report.aggregate_intervals(scores, reps=config.bootstrap_reps)
+            lines += _aggregate_section(scores, intervals, tasks, group, agent_resolver, config, title, results)
+            if not figures:
+                curves, steps = _curves(results, group, tasks)
+                figures += report.save_figures(scores, curves, steps, store.root / "figures", intervals, reps=500)
+        if raw:
+            returns, raw_tasks = report.score_matrices(results, "final_return", group, raw)
+            if raw_tasks:
+                means = report.per_task_means(returns, raw_tasks)
+                rows = [[f"`{a}`", *[f"{means[a][t]:.4g}" for t in raw_tasks]] for a in group]
+                lines += [f"### Mean final raw return per task ({title} without both references)", ""]
+                lines += [report.markdown_table(["agent", *raw_tasks], rows), ""]
+    panels, panel_steps, labels = _task_curves(results, plan.envs, normalized)
+    if panels:
+        figures.append(report.save_task_curves(panels, panel_steps, store.root / "figures" / "task_curves.png", labels))
+    if figures:
+        lines += ["Figures: " + ", ".join(f"[{p.stem}](figures/{p.name})" for p in figures), ""]
     text = "\n".join(lines) + "\n"
-    tmp = store.root / ".report.md.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, store.root / "report.md")
+    write_text_atomic(store.root / "report.md", text)
     return text
 
 
@@ -214,7 +323,7 @@ def _aggregate_section(
     intervals: dict[str, dict[str, report.Interval]],
     tasks: list[str],
     group: list[str],
-    presets: Any,
+    agent_resolver: Callable[[str], AgentSpec],
     config: CompareConfig,
     title: str,
     results: list[dict[str, Any]],
@@ -222,15 +331,14 @@ def _aggregate_section(
     auc_scores, _ = report.score_matrices(results, "auc_score", group, tasks)
     auc = report.aggregate_intervals(auc_scores, reps=config.bootstrap_reps)
     rows = [
-        [f"`{a}`", get_agent(a, presets).description, intervals[a]["iqm"], intervals[a]["mean"], auc[a]["iqm"]]
+        [f"`{a}`", agent_resolver(a).description, intervals[a]["iqm"], intervals[a]["mean"], auc[a]["iqm"]]
         for a in group
     ]
     lines = [f"## Aggregate over {len(tasks)} {title}: {', '.join(tasks)}", ""]
     lines += [report.markdown_table(["agent", "what", "IQM [95% CI]", "mean [95% CI]", "AUC IQM [95% CI]"], rows), ""]
-
     pairs = []
     for agent in group:
-        baseline = get_agent(agent, presets).baseline
+        baseline = agent_resolver(agent).baseline
         if baseline is not None and baseline in scores:
             pairs.append((agent, baseline))
     if pairs:
@@ -238,7 +346,6 @@ def _aggregate_section(
         rows = [[f"`{x}`", f"`{y}`", probabilities[(x, y)], verdict(probabilities[(x, y)])] for x, y in pairs]
         lines += ["### Probability of improvement over the stock baseline", ""]
         lines += [report.markdown_table(["agent", "over", "P(agent > baseline) [95% CI]", "reading"], rows), ""]
-
     means = report.per_task_means(scores, tasks)
     rows = [[f"`{a}`", *[f"{means[a][t]:.2f}" for t in tasks]] for a in group]
     lines += ["### Mean final score per task", "", report.markdown_table(["agent", *tasks], rows), ""]
@@ -260,31 +367,58 @@ def _curves(results: list[dict[str, Any]], agents: list[str], tasks: list[str]) 
     return curves, np.arange(1, points + 1) / points
 
 
+def _task_curves(
+    results: list[dict[str, Any]], envs: list[str], normalized: Mapping[str, tuple[bool, str]]
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray], dict[str, str]]:
+    """Per task: ``{agent: (runs, points)}`` curves (scores or raw returns), their steps and y labels."""
+    panels: dict[str, dict[str, np.ndarray]] = {}
+    steps: dict[str, np.ndarray] = {}
+    labels: dict[str, str] = {}
+    for env in envs:
+        metric = "score" if normalized[env][0] else "return"
+        rows = [r for r in results if r["env"] == env]
+        by_agent: dict[str, list[tuple[int, list[float]]]] = {}
+        for r in rows:
+            by_agent.setdefault(r["agent"], []).append((r["seed"], r["curve"][metric]))
+        lengths = {len(c) for runs in by_agent.values() for _, c in runs}
+        if not by_agent or len(lengths) != 1:
+            continue
+        panels[env] = {
+            agent: np.nan_to_num(np.asarray([c for _, c in sorted(runs)], dtype=float))
+            for agent, runs in by_agent.items()
+        }
+        steps[env] = np.asarray(rows[0]["curve"]["steps"], dtype=float)
+        labels[env] = "normalized score (IQM)" if metric == "score" else "raw return (IQM)"
+    return panels, steps, labels
+
+
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "unknown error"
 
 
 def main() -> None:
-    config = parse_config(CompareConfig, description=__doc__)
+    config = tyro.cli(CompareConfig, description=__doc__)
     command = " ".join(["python", "scripts/compare.py", *sys.argv[1:]])
     try:
-        specs = validate(config)
-    except ValueError as error:
+        plan = validate(config)
+        store = RunStore(Path(config.out))
+        measure_references(config, plan, store)
+        if plan.measured:  # the measured references are part of the runs' settings
+            agent_resolver = functools.partial(resolve_agent, presets=presets_path(config))
+            plan.specs = grid_specs(config, plan, agent_resolver)
+    except (ValueError, ImportError) as error:
         sys.exit(f"error: {error}")
-    if config.backend == "ray":  # scripts/ is not installed on Ray nodes: send train.py's code with the tasks
-        from rlfloor.ray_backend import ship_by_value
-
-        try:
-            ship_by_value(sys.modules["train"])
-        except ImportError as error:
-            sys.exit(f"error: {error}")
-    store = RunStore(Path(config.out))
-    print(f"{len(specs)} runs in {config.out} ({config.backend} backend)", flush=True)
+    print(f"{len(plan.specs)} runs in {config.out} ({config.backend} backend)", flush=True)
+    run_fn = functools.partial(
+        run_spec,
+        env_resolver=plan.env_resolver(),
+        agent_resolver=functools.partial(resolve_agent, presets=presets_path(config)),
+    )
     try:
         summary = run_sweep(
-            specs,
-            run_one,
+            plan.specs,
+            run_fn,
             store,
             backend=config.backend,
             workers=config.workers,
@@ -296,8 +430,14 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\ninterrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
         sys.exit(130)
+    except (ValueError, ImportError) as error:
+        sys.exit(f"error: {error}")
+    for problem in summary.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if summary.changed:
+        print(f"retrained (settings changed): {', '.join(summary.changed)}")
     print(f"sweep: {summary}")
-    text = build_report(config, specs, store, command)
+    text = build_report(config, plan, store, command)
     print(text)
     print(f"report: {store.root / 'report.md'}")
     if summary.failed:

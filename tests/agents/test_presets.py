@@ -30,13 +30,13 @@ def test_every_preset_builds_and_learns(name: str) -> None:
     spec = PRESETS[name]
     overrides = SHORT["a2c" if spec.algo == "a2c" else "ppo"]
     model, callbacks = build_agent(spec, make_env(spec), seed=0, overrides=overrides)  # type: ignore[arg-type]
-    assert isinstance(model.policy, FlooredPolicyMixin) == spec.floored
+    assert isinstance(model.policy, FlooredPolicyMixin) == spec.uses_rlfloor_policy
     assert any(isinstance(c, FloorScheduleCallback) for c in callbacks) == (spec.floor_anneal is not None)
     assert any(isinstance(c, EntropyScheduleCallback) for c in callbacks) == (spec.entropy_schedule is not None)
     assert any(isinstance(c, AdaptiveEntropyCallback) for c in callbacks) == (spec.entropy_target is not None)
     model.learn(64, callback=callbacks)
     assert model.num_timesteps >= 64
-    if spec.floored and "min_prob" in spec.policy_kwargs:
+    if "min_prob" in spec.policy_kwargs:
         assert model.policy.min_prob == spec.policy_kwargs["min_prob"]
     if spec.baseline is not None:
         assert PRESETS[spec.baseline].baseline is None and PRESETS[spec.baseline].algo == spec.algo
@@ -81,7 +81,18 @@ def test_user_presets_from_json(tmp_path: Path) -> None:
         ({"x": {"algo": "ppo", "description": "", "lr": 1}}, r"unknown fields \['lr'\]"),
         ({"x": {"algo": "ppo", "description": "", "baseline": "nope"}}, "baseline 'nope' is not a known agent"),
         ({"x": {"algo": "ppo", "description": "", "entropy_target": 1.5}}, "entropy_target=1.5 must be in"),
-        ({"x": {"algo": "ppo", "description": "", "floor_anneal": [0.1, 0.0]}}, "floor_anneal needs floored=True"),
+        (
+            {"x": {"algo": "ppo", "description": "", "policy": "stock", "floor_anneal": [0.1, 0.0]}},
+            "policy='stock' cannot take floor_anneal",
+        ),
+        ({"x": {"algo": "ppo", "description": "", "algo_kwargs": {"n_step": 64}}}, "PPO has no argument 'n_step'"),
+        ({"x": {"algo": "ppo", "description": "", "algo_kwargs": {"n_steps": "64"}}}, "n_steps='64' does not fit"),
+        ({"x": {"algo": "a2c", "description": "", "policy_kwargs": {"min_prob": "0.4"}}}, "min_prob='0.4' does not"),
+        ({"x": {"algo": "ppo", "description": "", "policy_kwargs": {"net_arch": "big"}}}, "net_arch='big' does not"),
+        ({"x": {"algo": "ppo", "description": "", "policy_kwargs": {"min_prb": 0.1}}}, "no argument 'min_prb'"),
+        ({"x": {"algo": "ppo", "description": "", "algo_kwargs": {"seed": 3}}}, r"\['seed'\] are set by rlfloor"),
+        ({"x": {"algo": "ppo", "description": "", "policy_kwargs": [1]}}, r"policy_kwargs=\[1\] must be dict"),
+        ({"x": {"algo": "ppo", "description": "", "floor_anneal": ["a", 0]}}, "must be \\[start, end\\] numbers"),
         ([1, 2], "must map preset names"),
     ],
 )
@@ -90,6 +101,22 @@ def test_bad_user_presets(tmp_path: Path, content: object, message: str) -> None
     path.write_text(json.dumps(content))
     with pytest.raises(ValueError, match=message):
         load_presets(path)
+
+
+def test_rlfloor_policy_follows_from_the_settings() -> None:
+    assert not PRESETS["ppo"].uses_rlfloor_policy and not PRESETS["ppo-ent-adaptive"].uses_rlfloor_policy
+    for name in ("ppo-floor", "ppo-floor-anneal", "ppo-temp", "ppo-clip", "ppo-penalty", "ppo-mask-floor"):
+        assert PRESETS[name].uses_rlfloor_policy, name
+    assert AgentSpec("x", "ppo", "d", policy="rlfloor").uses_rlfloor_policy  # forced: a floor of 0
+
+
+def test_deprecated_floored_still_works(tmp_path: Path) -> None:
+    path = tmp_path / "presets.json"
+    path.write_text(json.dumps({"x": {"algo": "ppo", "description": "d", "floored": True}}))
+    spec = load_presets(path)["x"]
+    assert spec.policy == "rlfloor" and spec.uses_rlfloor_policy and "floored" not in spec.to_dict()
+    with pytest.warns(DeprecationWarning, match="floored"):
+        assert AgentSpec("y", "ppo", "d", floored=True).uses_rlfloor_policy  # type: ignore[call-arg]
 
 
 def test_missing_or_broken_preset_file(tmp_path: Path) -> None:

@@ -19,26 +19,30 @@ PRESETS = {
     "ppo-small-floor": {
         "algo": "ppo",
         "description": "PPO, 64-step rollouts, 10% floor",
-        "floored": True,
         "policy_kwargs": {"min_prob": 0.1},
         "algo_kwargs": {"n_steps": 64},
         "baseline": "ppo-small",
     },
     # min_prob=0.9 is invalid for 2 actions: every run of this preset raises in its worker
+    # ("floored" is the deprecated alias of "policy": "rlfloor", still accepted)
     "broken": {"algo": "ppo", "description": "fails", "floored": True, "policy_kwargs": {"min_prob": 0.9}},
 }
 
 
-def compare(out: Path, presets: Path) -> subprocess.CompletedProcess[str]:
+def compare(out: Path, presets: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     args = ["--envs", "deepsea-6", "switching-bandit", "--agents", "ppo-small", "ppo-small-floor", "broken"]
     args += ["--seeds", "2", "--timesteps", "384", "--out", str(out), "--presets", str(presets)]
-    args += ["--workers", "2", "--bootstrap-reps", "300", "--no-progress"]
+    args += ["--workers", "2", "--bootstrap-reps", "300", "--no-progress", *extra]
+    return run_compare(args, cwd=out.parent)
+
+
+def run_compare(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "compare.py"), *args],
         capture_output=True,
         text=True,
-        timeout=600,
-        cwd=out.parent,
+        timeout=timeout,
+        cwd=cwd,
     )
 
 
@@ -63,7 +67,7 @@ def test_grid_runs_and_failures_are_isolated(sweep: tuple[Path, subprocess.Compl
     curves = list(csv.DictReader((out / "curves.csv").open()))
     assert len(curves) == 8 * 20
     assert all(0.0 <= float(r["score"]) <= 1.0 for r in curves)
-    for name in ("interval_estimates", "performance_profiles", "sample_efficiency"):
+    for name in ("interval_estimates", "performance_profiles", "sample_efficiency", "task_curves"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
     assert list(out.glob("runs/deepsea-6__ppo-small__s0/tb/**/events.out.tfevents.*"))
 
@@ -107,18 +111,109 @@ def test_rerun_resumes_without_retraining(sweep: tuple[Path, subprocess.Complete
     assert {p: (p.stat().st_mtime_ns, p.read_text()) for p in results} == before
 
 
-def test_bad_arguments_fail_before_running(tmp_path: Path) -> None:
-    for args, message in [
-        (["--envs", "deepsea-7"], "unknown suite entry 'deepsea-7'"),
+def test_options_outside_the_key_and_unchanged_presets_reuse_runs(
+    sweep: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, _ = sweep
+    results = sorted(out.glob("runs/*/result.json"))
+    before = {p: p.stat().st_mtime_ns for p in results}
+    copy = out.parent / "same-presets.json"  # another file with the same presets
+    copy.write_text(json.dumps(PRESETS, indent=4))
+    done = compare(out, copy, "--no-metrics")
+    assert "0 finished, 8 already done, 4 failed" in done.stdout, done.stdout + done.stderr
+    assert {p: p.stat().st_mtime_ns for p in results} == before
+
+
+def test_edited_preset_is_retrained_and_named(sweep: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Issue 12, reliability 2: a preset edited in place is retrained, not shown with the old results."""
+    out, _ = sweep
+    edited = dict(PRESETS)
+    edited["ppo-small-floor"] = {
+        "algo": "a2c",
+        "description": "A2C, 40% floor",
+        "policy_kwargs": {"min_prob": 0.4},
+        "algo_kwargs": {"n_steps": 8},
+        "baseline": "ppo-small",
+    }
+    presets = out.parent / "edited.json"
+    presets.write_text(json.dumps(edited))
+    done = compare(out, presets)
+    assert "4 finished, 4 already done, 4 failed, 4 retrained with changed settings" in done.stdout, done.stdout
+    assert "retrained (settings changed): deepsea-6__ppo-small-floor__s0" in done.stdout
+    result = json.loads((out / "runs" / "deepsea-6__ppo-small-floor__s0" / "result.json").read_text())
+    assert result["settings"]["agent"]["algo"] == "a2c"
+    assert result["settings"]["agent"]["policy_kwargs"] == {"min_prob": 0.4}
+    assert "A2C, 40% floor" in (out / "report.md").read_text()
+
+
+BAD_PRESETS = {
+    "typo": {"algo": "ppo", "description": "", "algo_kwargs": {"n_step": 64}},
+    "wrong-type": {"algo": "ppo", "description": "", "policy_kwargs": {"min_prob": "0.1"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--envs", "deepsea-7"], "unknown env 'deepsea-7': expected a suite name"),
         (["--agents", "ppo-flor"], "unknown agent 'ppo-flor'"),
-        (["--seeds", "0"], "--seeds=0 must be >= 1"),
-        (["--timesteps", "-5"], "--timesteps=-5 must be positive"),
-    ]:
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "compare.py"), *args, "--out", str(tmp_path / "o")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode != 0 and message in done.stderr, (args, done.stderr)
-        assert not (tmp_path / "o" / "runs").exists() or not any((tmp_path / "o" / "runs").iterdir())
+        (["--seeds", "0"], "--seeds=0 is outside the allowed range"),
+        (["--timesteps", "-5"], "--timesteps=-5 is outside the allowed range"),
+        (["--bootstrap-reps", "0"], "--bootstrap-reps=0 is outside the allowed range"),
+        (["--budget-scale", "inf"], "--budget-scale=inf is outside the allowed range"),
+        (["--workers", "0"], "--workers=0 is outside the allowed range"),
+        (["--backend", "spark"], "--backend='spark' is not one of"),
+        (["--optimal", "CartPole-v1"], "'CartPole-v1' must be ENV=NUMBER"),
+        (["--envs", "CartPole-v1", "--optimal", "Acrobot-v1=-75"], "references given for envs not in the grid"),
+        (["--out", "{file}"], "is a file, not a folder"),
+        (["--out", "{file}/sub"], "is not writable"),
+        (["--agents", "typo", "--presets", "{presets}"], "agent 'typo': algo_kwargs: PPO has no argument 'n_step'"),
+        (["--agents", "wrong-type", "--presets", "{presets}"], "min_prob='0.1' does not fit"),
+    ],
+)
+def test_bad_arguments_fail_in_one_line_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "presets.json").write_text(json.dumps(BAD_PRESETS))
+    args = [a.format(file=tmp_path / "file", presets=tmp_path / "presets.json") for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "o")]
+    done = run_compare(args, cwd=tmp_path, timeout=120)
+    assert done.returncode != 0 and message in done.stderr, (args, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "o").exists()  # nothing created, nothing trained
+
+
+def test_any_gymnasium_id_and_module_env_id_end_to_end(tmp_path: Path) -> None:
+    """Issue 9, item 1: a registered id and a module:EnvId; measured random references cached in the folder."""
+    out = tmp_path / "out"
+    args = ["--envs", "CartPole-v1", "minigrid:MiniGrid-Empty-5x5-v0", "--agents", "ppo", "--seeds", "2"]
+    args += ["--timesteps", "256", "--out", str(out), "--random-episodes", "30", "--optimal", "CartPole-v1=500"]
+    args += ["--workers", "2", "--bootstrap-reps", "100", "--no-progress", "--no-metrics"]
+    done = run_compare(args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 finished, 0 already done, 0 failed" in done.stdout
+    references = json.loads((out / "references.json").read_text())
+    assert set(references) == {"CartPole-v1", "minigrid:MiniGrid-Empty-5x5-v0"}
+    cartpole = references["CartPole-v1"]
+    assert cartpole["episodes"] == 30 and 10 < cartpole["mean"] < 40 and 0 < cartpole["se"] < 5
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 4
+    for row in rows:
+        if row["env"] == "CartPole-v1":  # normalized with the measured random and the given optimal
+            expected = min(1.0, max(0.0, (float(row["final_return"]) - cartpole["mean"]) / (500 - cartpole["mean"])))
+            assert float(row["final_score"]) == pytest.approx(expected)
+        else:  # no optimal reference: raw returns only
+            assert row["final_score"] == "nan" and float(row["final_return"]) >= 0.0
+    report = (out / "report.md").read_text()
+    assert "measured: 30 uniform-random episodes" in report
+    assert "| `minigrid:MiniGrid-Empty-5x5-v0` | raw returns (no optimal reference)" in report
+    assert "Mean final raw return per task" in report
+    assert (out / "figures" / "task_curves.png").stat().st_size > 1000
+    config = json.loads((out / "runs" / "minigrid-MiniGrid-Empty-5x5-v0__ppo__s0" / "config.json").read_text())
+    assert config["env"]["wrappers"] == ["minigrid.wrappers.ImgObsWrapper"]
+
+    stamp = (out / "references.json").stat().st_mtime_ns
+    again = run_compare(args, cwd=tmp_path)
+    assert "0 finished, 4 already done, 0 failed" in again.stdout, again.stdout + again.stderr
+    assert "cached" in again.stdout and (out / "references.json").stat().st_mtime_ns == stamp

@@ -1,0 +1,388 @@
+"""The unit of work: train one agent preset on one environment, score it, write the run folder.
+
+rlfloor knows no environment or preset: the caller passes two resolvers, plain functions (or
+``functools.partial`` objects over them, which process pools and Ray pickle by reference)::
+
+    env_resolver(name: str) -> EnvLike        # e.g. envs.resolve.resolve
+    agent_resolver(name: str) -> AgentLike    # e.g. agents.get_agent with the user's presets
+
+The run folder gets ``config.json`` (resolved settings, hyperparameters applied), ``tb/`` (TensorBoard),
+``model.zip`` and optional ``checkpoints/``; the results are returned (the sweep driver, or
+``scripts/train.py``, writes them to ``result.json``).
+
+Hyperparameters: an env may carry per-algorithm-family hyperparameters (``hyperparams["ppo"]``, which also
+serves ``maskable-ppo``, and ``hyperparams["a2c"]``; rl-zoo3 style, with the special keys ``n_envs`` and
+``normalize``); they are applied first, and the preset's own ``algo_kwargs`` override them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
+
+from rlfloor.checks import check_int
+from rlfloor.experiment.store import RunSpec, atomic_path, write_json_atomic
+
+DEFAULT_TIMESTEPS = 50_000
+FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
+SPECIAL_HYPERPARAMS = ("n_envs", "normalize")
+EVAL_SEED_OFFSET = 10_000
+
+
+class EnvLike(Protocol):
+    """What the run needs to know of an environment (see ``envs.resolve.ResolvedEnv``)."""
+
+    @property
+    def name(self) -> str:
+        """The env's name as given."""
+
+    @property
+    def budget(self) -> int | None:
+        """Default training budget in env steps (``None``: none)."""
+
+    @property
+    def action_masks(self) -> bool:
+        """True if the env exposes ``action_masks()``."""
+
+    @property
+    def random_return(self) -> float | None:
+        """Return of the uniform-random policy (score 0), if known."""
+
+    @property
+    def optimal_return(self) -> float | None:
+        """Return of an optimal or reference policy (score 1), if known."""
+
+    @property
+    def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+        """Algorithm hyperparameters per family (``"ppo"``, ``"a2c"``), rl-zoo3 style."""
+
+    def make(self, n_envs: int = 1) -> Any:
+        """A fresh environment (``n_envs`` copies will run side by side)."""
+
+    def record(self) -> dict[str, Any]:
+        """JSON description of the task and its references (part of the run's key)."""
+
+
+class AgentLike(Protocol):
+    """What the run needs to know of an agent preset (see ``agents.AgentSpec``)."""
+
+    @property
+    def name(self) -> str:
+        """The preset's name."""
+
+    @property
+    def algo(self) -> str:
+        """``"ppo"``, ``"a2c"`` or ``"maskable-ppo"``."""
+
+    @property
+    def uses_masks(self) -> bool:
+        """True for agents that read ``action_masks()``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON description of the preset."""
+
+    def check_kwargs(self, algo_kwargs: Mapping[str, Any] | None = None) -> None:
+        """Raise a one-line ``ValueError`` for settings the algorithm or the policy does not accept."""
+
+    def build(
+        self, env: Any, seed: int, tensorboard_log: str | None, verbose: int, overrides: Mapping[str, Any]
+    ) -> tuple[Any, list[BaseCallback]]:
+        """The SB3 model and the callbacks of its exploration settings."""
+
+
+EnvResolver = Callable[[str], EnvLike]
+AgentResolver = Callable[[str], AgentLike]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """Everything one run is made of, apart from the env and the agent themselves."""
+
+    env: str
+    """Env name: suite name, Gymnasium id or ``module:EnvId``."""
+    agent: str
+    """Agent preset name."""
+    seed: int = 0
+    """Seed of the network, the sampling and the env resets."""
+    timesteps: int | None = None
+    """Training budget in env steps (None: the env's suite budget, else 50000)."""
+    n_envs: int | None = None
+    """Parallel envs in the DummyVecEnv (None: the env's hyperparameters, else 1)."""
+    eval_episodes: int = 0
+    """Deterministic evaluation episodes at the end (0: off)."""
+    checkpoint_freq: int = 0
+    """Save a checkpoint every N env steps (0: off)."""
+    save_model: bool = True
+    """Save the trained model as model.zip."""
+    metrics: bool = True
+    """Log exploration metrics to TensorBoard."""
+    tensorboard: bool = True
+    """Write TensorBoard logs under tb/."""
+    progress_bar: bool = False
+    """Show a progress bar while training."""
+    curve_points: int = 20
+    """Points of the learning curve in the results."""
+    verbose: int = 0
+    """SB3 verbosity (0, 1 or 2)."""
+
+    KEY_FIELDS = ("seed", "timesteps", "n_envs", "eval_episodes", "curve_points")
+    """Settings that change the results, hence part of a run's key (with the env, the agent and the
+    hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity) do not."""
+
+    def __post_init__(self) -> None:
+        check_int("seed", self.seed, 0)
+        if self.timesteps is not None:
+            check_int("timesteps", self.timesteps, 1)
+        if self.n_envs is not None:
+            check_int("n_envs", self.n_envs, 1)
+        check_int("eval_episodes", self.eval_episodes, 0)
+        check_int("checkpoint_freq", self.checkpoint_freq, 0)
+        check_int("curve_points", self.curve_points, 1)
+        check_int("verbose", self.verbose, 0, 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A run's settings resolved against its env and agent (computed before any work)."""
+
+    settings: RunSettings
+    env: EnvLike
+    agent: AgentLike
+    timesteps: int
+    n_envs: int
+    normalize: bool
+    algo_kwargs: dict[str, Any]
+
+    def hyperparams(self) -> dict[str, Any]:
+        """The hyperparameters applied (env's, then the preset's over them)."""
+        return {"algo_kwargs": self.algo_kwargs, "n_envs": self.n_envs, "normalize": self.normalize}
+
+    def key_settings(self) -> dict[str, Any]:
+        """Everything the results depend on: the content a run is keyed by."""
+        run = {name: getattr(self.settings, name) for name in RunSettings.KEY_FIELDS}
+        run.update(timesteps=self.timesteps, n_envs=self.n_envs)
+        agent = {k: v for k, v in self.agent.to_dict().items() if k not in ("name", "description", "baseline")}
+        return {"env": self.env.record(), "agent": agent, "run": run, "hyperparams": self.hyperparams()}
+
+
+def family(algo: str) -> str:
+    """Hyperparameter family of an algorithm: ``maskable-ppo`` uses the ``ppo`` entries."""
+    return "ppo" if algo == "maskable-ppo" else algo
+
+
+def check_compatible(agent: AgentLike, env: EnvLike) -> None:
+    """Masked envs need a mask-aware agent and vice versa; a one-line ``ValueError`` otherwise."""
+    if env.action_masks and not agent.uses_masks:
+        raise ValueError(f"env {env.name!r} has invalid actions; agent {agent.name!r} ignores masks (use ppo-mask*)")
+    if agent.uses_masks and not env.action_masks:
+        raise ValueError(f"agent {agent.name!r} needs an env with action_masks(); {env.name!r} has none")
+
+
+def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> Plan:
+    """Resolve and check a run before any work: names, compatibility, budget and keyword arguments."""
+    env = env_resolver(settings.env)
+    agent = agent_resolver(settings.agent)
+    check_compatible(agent, env)
+    env_params = dict(getattr(env, "hyperparams", {}) or {}).get(family(agent.algo), {})
+    algo_kwargs = {k: v for k, v in dict(env_params).items() if k not in SPECIAL_HYPERPARAMS}
+    algo_kwargs.update(agent.to_dict().get("algo_kwargs") or {})
+    agent.check_kwargs(algo_kwargs)
+    n_envs = settings.n_envs if settings.n_envs is not None else int(env_params.get("n_envs", 1))
+    check_int(f"n_envs of {env.name!r}", n_envs, 1)
+    normalize = env_params.get("normalize", False)
+    if not isinstance(normalize, bool):
+        raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
+    timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
+    return Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs)
+
+
+class EpisodeLog(BaseCallback):
+    """Collects (end step, return, length) of every training episode from SB3's Monitor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.episodes: list[tuple[int, float, int]] = []
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            episode = info.get("episode")
+            if episode is not None:
+                self.episodes.append((self.num_timesteps, float(episode["r"]), int(episode["l"])))
+        return True
+
+
+def score_of(env: EnvLike, mean_return: float) -> float:
+    """Normalized score of a mean return, clipped to [0, 1] (NaN without both references or episodes)."""
+    low, high = env.random_return, env.optimal_return
+    if low is None or high is None or math.isnan(mean_return) or not high > low:
+        return math.nan
+    return float(min(1.0, max(0.0, (mean_return - low) / (high - low))))
+
+
+def fill_forward(values: list[float]) -> list[float]:
+    """Replace NaNs by the previous value (leading ones by the first known value)."""
+    known = [v for v in values if not math.isnan(v)]
+    last = known[0] if known else math.nan
+    out = []
+    for value in values:
+        last = last if math.isnan(value) else value
+        out.append(last)
+    return out
+
+
+def learning_curve(
+    episodes: list[tuple[int, float, int]], timesteps: int, points: int, env: EnvLike
+) -> dict[str, list[float]]:
+    """Mean return (and its normalized score) of the episodes ending in each of ``points`` equal step bins.
+
+    Empty bins repeat the previous value (the first ones the first non-empty value).
+    """
+    edges = np.linspace(0, timesteps, points + 1)
+    ends = np.array([e[0] for e in episodes], dtype=float)
+    returns = np.array([e[1] for e in episodes], dtype=float)
+    values = []
+    for low, high in itertools.pairwise(edges):
+        inside = (ends > low) & (ends <= high)
+        values.append(float(returns[inside].mean()) if inside.any() else math.nan)
+    filled = fill_forward(values)
+    return {"steps": edges[1:].tolist(), "return": filled, "score": [score_of(env, value) for value in filled]}
+
+
+def evaluate(model: Any, train_env: VecEnv, plan_: Plan) -> float:
+    """Mean return of the deterministic policy over fresh episodes (normalization statistics frozen)."""
+    env: VecEnv = make_vec_env(plan_.env.make, n_envs=1, seed=plan_.settings.seed + EVAL_SEED_OFFSET)
+    if plan_.normalize:
+        env = VecNormalize(env, training=False, norm_reward=False)
+        sync_envs_normalization(train_env, env)
+    episodes = plan_.settings.eval_episodes
+    if plan_.agent.uses_masks:
+        from sb3_contrib.common.maskable.evaluation import evaluate_policy as evaluate_masked
+
+        mean_return, _ = evaluate_masked(model, env, n_eval_episodes=episodes, deterministic=True)
+    else:
+        from stable_baselines3.common.evaluation import evaluate_policy
+
+        mean_return, _ = evaluate_policy(model, env, n_eval_episodes=episodes, deterministic=True)
+    env.close()
+    return float(mean_return)  # type: ignore[arg-type]
+
+
+def train_run(run: Plan, run_dir: Path, command: str | None = None) -> dict[str, Any]:
+    """Train as planned; write ``config.json``, TensorBoard logs and the model into ``run_dir``; return results."""
+    settings = run.settings
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        run_dir / "config.json",
+        {
+            "run": {**dataclasses.asdict(settings), "timesteps": run.timesteps, "n_envs": run.n_envs},
+            "agent": run.agent.to_dict(),
+            "env": run.env.record(),
+            "hyperparams": run.hyperparams(),
+            "command": command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        },
+    )
+    set_random_seed(settings.seed)  # all seeding in one place: python, numpy, torch; then the model and envs
+    n_envs = run.n_envs
+    env: VecEnv = make_vec_env(lambda: run.env.make(n_envs), n_envs=n_envs, seed=settings.seed)
+    if run.normalize:
+        env = VecNormalize(env)
+    tensorboard_log = str(run_dir / "tb") if settings.tensorboard else None
+    model, callbacks = run.agent.build(env, settings.seed, tensorboard_log, settings.verbose, run.algo_kwargs)
+    episodes = EpisodeLog()
+    callbacks.append(episodes)
+    if settings.metrics and settings.tensorboard:
+        from rlfloor.callbacks import ExplorationMetricsCallback
+
+        callbacks.append(ExplorationMetricsCallback())
+    if settings.checkpoint_freq:
+        every = max(settings.checkpoint_freq // n_envs, 1)
+        callbacks.append(CheckpointCallback(every, str(run_dir / "checkpoints"), name_prefix="model"))
+    start = time.perf_counter()
+    model.learn(run.timesteps, callback=callbacks, tb_log_name="run", progress_bar=settings.progress_bar)
+    wall_time = time.perf_counter() - start
+
+    curve = learning_curve(episodes.episodes, run.timesteps, settings.curve_points, run.env)
+    late = [r for end, r, _ in episodes.episodes if end > (1 - FINAL_FRACTION) * run.timesteps]
+    final_return = float(np.mean(late)) if late else math.nan
+    normalized = run.env.random_return is not None and run.env.optimal_return is not None
+    result: dict[str, Any] = {
+        "env": settings.env,
+        "agent": settings.agent,
+        "seed": settings.seed,
+        "timesteps": run.timesteps,
+        "episodes": len(episodes.episodes),
+        "final_return": final_return,
+        "final_score": score_of(run.env, final_return),
+        "auc_return": float(np.nanmean(curve["return"])) if episodes.episodes else math.nan,
+        "auc_score": float(np.nanmean(curve["score"])) if normalized and episodes.episodes else math.nan,
+        "curve": curve,
+        "wall_time": wall_time,
+        "steps_per_second": run.timesteps / wall_time,
+    }
+    if settings.eval_episodes:
+        eval_return = evaluate(model, env, run)
+        result["eval_return"] = eval_return
+        result["eval_score"] = score_of(run.env, eval_return)
+    env.close()
+    if settings.save_model:
+        with atomic_path(run_dir / "model.zip") as tmp:
+            model.save(tmp)
+    return result
+
+
+def settings_from_spec(spec: RunSpec) -> RunSettings:
+    """The run settings a sweep cell stands for (``spec.options`` hold the non-default fields)."""
+    options = dict(spec.options)
+    allowed = {f.name for f in dataclasses.fields(RunSettings)} - {"env", "agent", "seed", "timesteps"}
+    unknown = sorted(set(options) - allowed - {"presets"})
+    if unknown:
+        raise ValueError(f"unknown run options {unknown}; allowed: {sorted(allowed)}")
+    fields = {k: v for k, v in options.items() if k in allowed}
+    fields.setdefault("save_model", False)
+    return RunSettings(env=spec.env, agent=spec.agent, seed=spec.seed, timesteps=spec.timesteps, **fields)
+
+
+def plan_spec(spec: RunSpec, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> RunSpec:
+    """``spec`` carrying its resolved settings (its content key); raises before any work if it is invalid."""
+    return spec.with_settings(plan(settings_from_spec(spec), env_resolver, agent_resolver).key_settings())
+
+
+def run_spec(
+    spec: RunSpec, run_dir: Path, *, env_resolver: EnvResolver, agent_resolver: AgentResolver
+) -> dict[str, Any]:
+    """A sweep's run function: ``functools.partial(run_spec, env_resolver=..., agent_resolver=...)``."""
+    run = plan(settings_from_spec(spec), env_resolver, agent_resolver)
+    return train_run(run, run_dir, command=f"sweep run {spec.run_id}")
+
+
+__all__ = [
+    "DEFAULT_TIMESTEPS",
+    "AgentLike",
+    "AgentResolver",
+    "EnvLike",
+    "EnvResolver",
+    "EpisodeLog",
+    "Plan",
+    "RunSettings",
+    "check_compatible",
+    "family",
+    "learning_curve",
+    "plan",
+    "plan_spec",
+    "run_spec",
+    "score_of",
+    "settings_from_spec",
+    "train_run",
+]

@@ -1,0 +1,283 @@
+"""The results folder: one atomic writer, runs keyed by their resolved settings, and a lock.
+
+Layout of a results folder ``{root}``::
+
+    runs/{env}__{agent}__s{seed}/result.json   a finished run ({"spec", "key", "settings", ...results})
+    runs/{env}__{agent}__s{seed}/error.json    a failed run's traceback
+    runs/{env}__{agent}__s{seed}/.lock         held by the process that trains the run
+    .report.lock                                held while reports are written
+
+* Every file is written by :func:`atomic_path` (a unique temporary name in the same folder, then
+  ``os.replace``) with normal permissions (``0666`` minus the umask), so a crash never leaves half a file
+  and two writers never share a temporary name.
+* A finished run is reused only when its stored ``key`` equals the key of the run's resolved settings
+  (:attr:`RunSpec.key`); a result of other settings is reported as *changed* and retrained.
+* A result or error file that is not a JSON object (truncated, ``null``, foreign) is reported in
+  :attr:`RunStore.problems` and treated as missing: the run is retrained, nothing crashes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+def _file_mode() -> int:
+    """``0o666`` minus the process umask: the mode ``open()`` would give a new file."""
+    try:  # Linux: read the umask without changing it (os.umask would race with other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a fresh temporary path next to ``path``; on success move it onto ``path`` (all or nothing).
+
+    The temporary name is unique (``mkstemp``) and keeps ``path``'s suffix, so writers that infer the
+    format from the name (matplotlib, SB3's ``save``) work; the final file gets normal permissions.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_path`), flushed to disk."""
+    with atomic_path(path) as tmp, tmp.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_json_atomic(path: Path | str, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (numpy values become plain numbers)."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def canonical_json(data: Any) -> str:
+    """One JSON text per value: sorted keys, no spaces, tuples as lists (the input of :func:`settings_key`)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def settings_key(settings: Any) -> str:
+    """Content key of a run's resolved settings: the first 16 hex digits of SHA-256 of the canonical JSON."""
+    return hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the grid.
+
+    :param env: environment name (a suite name, a tag's entry, a Gymnasium id or ``module:EnvId``).
+    :param agent: agent preset name.
+    :param seed: random seed of the run.
+    :param timesteps: training budget in environment steps.
+    :param options: extra JSON-serializable settings passed through to the run function.
+    :param settings: canonical JSON of everything that determines the run's result (see
+        :func:`rlfloor.experiment.run.resolved_settings`); empty: the spec itself is the settings.
+    """
+
+    env: str
+    agent: str
+    seed: int
+    timesteps: int
+    options: tuple[tuple[str, Any], ...] = ()
+    settings: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timesteps, bool) or not isinstance(self.timesteps, int) or self.timesteps <= 0:
+            raise ValueError(f"timesteps={self.timesteps!r} must be a positive number of steps")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} must be an integer >= 0")
+
+    @property
+    def run_id(self) -> str:
+        """Folder name ``{env}__{agent}__s{seed}`` with path-unsafe characters replaced."""
+        return f"{_UNSAFE.sub('-', self.env)}__{_UNSAFE.sub('-', self.agent)}__s{self.seed}"
+
+    @property
+    def key(self) -> str:
+        """Content key of the run: of :attr:`settings` when given, else of :meth:`to_dict`."""
+        return settings_key(json.loads(self.settings) if self.settings else self.to_dict())
+
+    def with_settings(self, settings: Mapping[str, Any]) -> RunSpec:
+        """A copy carrying ``settings`` (stored canonically)."""
+        return RunSpec(self.env, self.agent, self.seed, self.timesteps, self.options, canonical_json(settings))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSpec:
+        """Inverse of :meth:`to_dict` (the settings are not part of it)."""
+        options = tuple(sorted(dict(data.get("options") or {}).items()))
+        return cls(str(data["env"]), str(data["agent"]), int(data["seed"]), int(data["timesteps"]), options)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, stored in every result."""
+        data = asdict(self)
+        data.pop("settings")
+        data["options"] = dict(self.options)
+        return data
+
+
+def grid(
+    envs: Sequence[str],
+    agents: Sequence[str],
+    seeds: Iterable[int],
+    timesteps: int | Callable[[str], int],
+    options: Mapping[str, Any] | None = None,
+) -> list[RunSpec]:
+    """The full env x agent x seed grid.
+
+    :param timesteps: one budget for all runs, or a function of the env name.
+    :param options: extra settings attached to every run.
+    """
+    frozen = tuple(sorted(dict(options or {}).items()))
+    seeds = list(seeds)
+    specs = []
+    for env in envs:
+        budget = timesteps(env) if callable(timesteps) else timesteps
+        for agent in agents:
+            for seed in seeds:
+                specs.append(RunSpec(env=env, agent=agent, seed=seed, timesteps=budget, options=frozen))
+    return specs
+
+
+@dataclass
+class RunStore:
+    """The results folder: ``{root}/runs/{run_id}/`` per run.
+
+    :param root: results folder; created if missing.
+    """
+
+    root: Path
+    problems: list[str] = field(default_factory=list)
+    """Corrupt files met so far, one line each (the runs concerned are retrained)."""
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def runs_dir(self) -> Path:
+        """Folder holding one sub-folder per run."""
+        return self.root / "runs"
+
+    def run_dir(self, spec: RunSpec) -> Path:
+        """The folder of one run (not created)."""
+        return self.runs_dir / spec.run_id
+
+    def result_path(self, spec: RunSpec) -> Path:
+        """Where a finished run's results live."""
+        return self.run_dir(spec) / "result.json"
+
+    def error_path(self, spec: RunSpec) -> Path:
+        """Where a failed run's traceback lives."""
+        return self.run_dir(spec) / "error.json"
+
+    def run_lock(self, spec: RunSpec) -> FileLock:
+        """The lock a process holds while it trains ``spec`` (an OS lock: released if the process dies)."""
+        self.run_dir(spec).mkdir(parents=True, exist_ok=True)
+        return FileLock(self.run_dir(spec) / ".lock")
+
+    def report_lock(self) -> FileLock:
+        """The lock held while tables, figures and the report are written."""
+        return FileLock(self.root / ".report.lock")
+
+    def read(self, path: Path) -> dict[str, Any] | None:
+        """The JSON object in ``path``; ``None`` if missing, or if corrupt (then noted in :attr:`problems`)."""
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            self._problem(f"{path}: unreadable ({type(error).__name__}: {error}); the run is retrained")
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("spec"), dict):
+            self._problem(f"{path}: not a run record (holds {type(data).__name__}); the run is retrained")
+            return None
+        return data
+
+    def _problem(self, line: str) -> None:
+        if line not in self.problems:
+            self.problems.append(line)
+
+    def status(self, spec: RunSpec) -> str:
+        """``"done"`` (same settings), ``"changed"`` (a result of other settings), or ``"missing"``."""
+        stored = self.read(self.result_path(spec))
+        if stored is None:
+            return "missing"
+        return "done" if stored.get("key") == spec.key else "changed"
+
+    def is_done(self, spec: RunSpec) -> bool:
+        """True when the run finished before with the same resolved settings."""
+        return self.status(spec) == "done"
+
+    def write_result(self, spec: RunSpec, result: Mapping[str, Any]) -> None:
+        """Record a finished run (and clear an old error of the same run)."""
+        settings = json.loads(spec.settings) if spec.settings else None
+        write_json_atomic(
+            self.result_path(spec), {**result, "spec": spec.to_dict(), "key": spec.key, "settings": settings}
+        )
+        self.error_path(spec).unlink(missing_ok=True)
+
+    def write_error(self, spec: RunSpec, message: str, attempts: int) -> None:
+        """Record a failed run with its traceback."""
+        record = {"spec": spec.to_dict(), "key": spec.key, "traceback": message, "attempts": attempts}
+        write_json_atomic(self.error_path(spec), {**record, "time": time.time()})
+
+    def results(self) -> list[dict[str, Any]]:
+        """Every readable finished run's record, sorted by run folder (corrupt ones noted in :attr:`problems`)."""
+        records = (self.read(path) for path in sorted(self.runs_dir.glob("*/result.json")))
+        return [record for record in records if record is not None]
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Every readable failed run's record, sorted by run folder."""
+        records = (self.read(path) for path in sorted(self.runs_dir.glob("*/error.json")))
+        return [record for record in records if record is not None and isinstance(record.get("traceback"), str)]
+
+
+__all__ = [
+    "RunSpec",
+    "RunStore",
+    "Timeout",
+    "atomic_path",
+    "canonical_json",
+    "grid",
+    "settings_key",
+    "write_json_atomic",
+    "write_text_atomic",
+]

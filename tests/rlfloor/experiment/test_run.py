@@ -1,0 +1,136 @@
+"""The run unit: env hyperparameters under the preset's, content keys, the random-reference cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from agents import AgentSpec, get_agent
+from envs import resolve
+from rlfloor.experiment import RunSettings, RunSpec, plan, plan_spec, train_run
+from rlfloor.experiment.references import cached_random_return, measure_random_return
+
+HYPERPARAMS = {
+    "ppo": {"n_envs": 2, "normalize": True, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "gamma": 0.9},
+    "a2c": {"n_steps": 4},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvWithHyperparams(resolve.ResolvedEnv):
+    """A resolved env carrying rl-zoo3-style hyperparameters, as suite entries will."""
+
+    @property
+    def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+        return HYPERPARAMS
+
+
+def env_resolver(name: str) -> resolve.ResolvedEnv:
+    base = resolve.resolve("CartPole-v1", {"CartPole-v1": {"random": 22.2, "optimal": 500.0}})
+    return EnvWithHyperparams(name, base.env_id, {}, None, base.random_return, base.optimal_return, "given")
+
+
+def agents(name: str) -> AgentSpec:
+    if name == "ppo-own":  # the preset's own algo_kwargs win over the env's
+        return AgentSpec("ppo-own", "ppo", "d", algo_kwargs={"gamma": 0.8, "n_steps": 64})
+    return get_agent(name)
+
+
+def test_env_hyperparams_first_then_the_preset(tmp_path: Path) -> None:
+    stock = plan(RunSettings("cp", "ppo", timesteps=128), env_resolver, agents)
+    assert stock.n_envs == 2 and stock.normalize
+    assert stock.algo_kwargs == {"n_steps": 32, "batch_size": 32, "n_epochs": 1, "gamma": 0.9}
+    own = plan(RunSettings("cp", "ppo-own", timesteps=128), env_resolver, agents)
+    assert own.algo_kwargs == {"n_steps": 64, "batch_size": 32, "n_epochs": 1, "gamma": 0.8}
+    assert plan(RunSettings("cp", "ppo-mask", timesteps=128), lambda n: _masked(), agents).algo_kwargs["n_steps"] == 32
+    assert plan(RunSettings("cp", "a2c", n_envs=3), env_resolver, agents).n_envs == 3  # explicit n_envs wins
+
+    result = train_run(stock, tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["hyperparams"] == {"algo_kwargs": stock.algo_kwargs, "n_envs": 2, "normalize": True}
+    assert result["timesteps"] == 128 and result["episodes"] > 0
+    assert 0.0 <= result["final_score"] <= 1.0 or math.isnan(result["final_score"])
+
+
+def _masked() -> resolve.ResolvedEnv:
+    base = resolve.resolve("masked-grid")
+    return EnvWithHyperparams("mg", base.env_id, base.kwargs, base.entry, base.random_return, base.optimal_return)
+
+
+def test_bad_env_hyperparams_fail_before_any_work(tmp_path: Path) -> None:
+    def bad(name: str) -> resolve.ResolvedEnv:
+        base = env_resolver(name)
+
+        @dataclasses.dataclass(frozen=True)
+        class Bad(resolve.ResolvedEnv):
+            @property
+            def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+                return {"ppo": {"n_stepz": 8}}
+
+        return Bad(name, base.env_id)
+
+    with pytest.raises(ValueError, match="PPO has no argument 'n_stepz'"):
+        plan(RunSettings("cp", "ppo"), bad, agents)
+
+
+def test_key_covers_what_changes_training_only() -> None:
+    def key(agent: str = "ppo", **options: Any) -> str:
+        spec = RunSpec("cp", agent, 0, 128, tuple(sorted(options.items())))
+        return plan_spec(spec, env_resolver, agents).key
+
+    base = key()
+    assert key(metrics=False) == base and key(tensorboard=False) == base and key(verbose=1) == base
+    assert key(eval_episodes=3) != base and key(n_envs=1) != base and key("ppo-own") != base
+    other_refs = functools.partial(resolve.resolve, references={"CartPole-v1": {"optimal": 400.0}})
+    spec = RunSpec("CartPole-v1", "ppo", 0, 128)
+    assert plan_spec(spec, resolve.resolve, agents).key != plan_spec(spec, other_refs, agents).key
+
+
+def test_random_reference_is_measured_once_and_cached(tmp_path: Path) -> None:
+    env = resolve.resolve("CartPole-v1")
+    measured, cached = cached_random_return(tmp_path, env.name, env.record(), env.make, episodes=50)
+    assert not cached and measured["episodes"] == 50
+    returns = []  # the same measurement by hand: episode i resets with seed i, actions from the seeded space
+    made = gym.make("CartPole-v1")
+    made.action_space.seed(0)
+    for i in range(50):
+        made.reset(seed=i)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = made.step(made.action_space.sample())
+            total, done = total + float(reward), terminated or truncated
+        returns.append(total)
+    assert measured["mean"] == pytest.approx(np.mean(returns))
+    assert measured["se"] == pytest.approx(np.std(returns, ddof=1) / math.sqrt(50))
+    stamp = (tmp_path / "references.json").stat().st_mtime_ns
+
+    def never() -> gym.Env[Any, Any]:
+        raise AssertionError("measured again")
+
+    again, cached = cached_random_return(tmp_path, env.name, env.record(), never, episodes=50)
+    assert cached and again == measured and (tmp_path / "references.json").stat().st_mtime_ns == stamp
+    remeasured, cached = cached_random_return(tmp_path, env.name, env.record(), env.make, episodes=60)
+    assert not cached and remeasured["episodes"] == 60  # another N: measured again
+    with pytest.raises(ValueError, match="episodes=1"):
+        measure_random_return(env.make, episodes=1)
+
+
+def test_normalize_wraps_in_vecnormalize(tmp_path: Path) -> None:
+    run = plan(RunSettings("cp", "a2c", timesteps=64, eval_episodes=1), env_resolver, agents)
+    assert not run.normalize
+    normalized = dataclasses.replace(run, normalize=True, n_envs=1)
+    result = train_run(normalized, tmp_path)
+    assert "eval_return" in result
+    from stable_baselines3 import A2C
+
+    assert A2C.load(tmp_path / "model.zip").n_envs == 1
+    assert json.loads((tmp_path / "config.json").read_text())["hyperparams"]["normalize"] is True

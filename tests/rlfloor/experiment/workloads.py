@@ -1,0 +1,23 @@
+"""Run functions for the harness tests (importable by worker processes: pickled by reference)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from rlfloor.experiment import RunSpec
+
+
+def sleepy_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
+    """Record this worker's pid, count the call, sleep ``options["sleep"]`` seconds, return the seed."""
+    options = dict(spec.options)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / "calls.txt").open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    pid_dir = options.get("pid_dir")
+    if pid_dir:
+        (Path(pid_dir) / f"{spec.run_id}.pid").write_text(str(os.getpid()))
+    time.sleep(float(options.get("sleep", 0.0)))
+    return {"value": spec.seed}
