@@ -46,6 +46,7 @@ from stable_baselines3.common.distributions import (
     MultiCategoricalDistribution,
 )
 from torch.distributions import Bernoulli, Categorical, Normal
+from torch.distributions import Distribution as TorchDistribution
 from torch.nn.functional import softplus
 
 from rlfloor.checks import check_number
@@ -84,10 +85,10 @@ def check_min_std(min_std: float) -> float:
 def floored_logits(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> th.Tensor:
     """Logits of the floored softmax: ``log p - log m`` (``log_softmax(z)`` when ``m = 0``).
 
-    The one implementation of the floor, masked or not. Torch's ``Categorical`` normalizes
-    the logits it is given, so the distributions hand it this tensor directly;
-    :func:`floored_log_probs` adds ``log m``. Everything is element-wise after ``log_softmax``
-    (``softplus`` for ``logaddexp``), so it exports to ONNX as ``LogSoftmax`` + ``Softplus``.
+    The one implementation of the floor, masked or not (:func:`floored_log_probs` adds ``log m``;
+    the masked distributions hand this tensor to torch's ``Categorical``, which normalizes it).
+    Everything is element-wise after ``log_softmax`` (``softplus`` for ``logaddexp``), so it
+    exports to ONNX as ``LogSoftmax`` + ``Softplus``.
 
     :param logits: unnormalized logits, shape ``(..., K)``.
     :param min_prob: the floor ``m``; must satisfy ``m * K_valid < 1`` (see :func:`check_min_prob`).
@@ -137,6 +138,38 @@ def min_entropy_with_floor(min_prob: float, n_actions: int) -> float:
     return -(n_actions - 1) * min_prob * math.log(min_prob) - top * math.log(top)
 
 
+#: Below this floor the floor-referenced formula loses float32 digits (relative error of ``p`` about
+#: ``log(1/m) * 2**-24``), so torch renormalizes the result instead of taking it as normalized.
+NORMALIZED_FLOOR_MIN = 1e-6
+
+
+class NormalizedCategorical(Categorical):
+    """torch's ``Categorical`` built from log-probabilities that are already normalized.
+
+    ``Categorical(logits=log_p)`` would subtract ``logsumexp(log_p)`` (which is 0 here) once more;
+    skipping it pays for the floor on the training hot path. Every method is torch's.
+
+    :param log_probs: normalized log-probabilities, shape ``(..., K)`` (``-inf`` allowed).
+    :param validate_args: as torch's.
+    """
+
+    def __init__(self, log_probs: th.Tensor, validate_args: bool | None = None):
+        if log_probs.dim() < 1:
+            raise ValueError(f"log_probs must be at least one-dimensional, got shape {tuple(log_probs.shape)}")
+        # The attributes torch's Categorical.__init__ sets, without its normalization.
+        self.logits = log_probs
+        self._param = log_probs
+        self._num_events = log_probs.size(-1)
+        TorchDistribution.__init__(self, log_probs.shape[:-1], validate_args=validate_args)
+
+
+def floored_categorical(logits: th.Tensor, min_prob: float) -> Categorical:
+    """The floored categorical over the last dimension of ``logits`` as a torch distribution."""
+    if min_prob == 0.0 or min_prob >= NORMALIZED_FLOOR_MIN:
+        return NormalizedCategorical(floored_log_probs(logits, min_prob))
+    return Categorical(logits=floored_logits(logits, min_prob))
+
+
 class MinProbMixin:
     """A ``min_prob`` attribute validated on every assignment against the largest sub-space."""
 
@@ -174,7 +207,7 @@ class FlooredCategoricalDistribution(MinProbMixin, CategoricalDistribution):
         return [int(self.action_dim)]
 
     def proba_distribution(self: SelfFlooredCategorical, action_logits: th.Tensor) -> SelfFlooredCategorical:
-        self.distribution = Categorical(logits=floored_logits(action_logits, self._min_prob))
+        self.distribution = floored_categorical(action_logits, self._min_prob)
         return self
 
 
@@ -194,7 +227,7 @@ class FlooredMultiCategoricalDistribution(MinProbMixin, MultiCategoricalDistribu
 
     def proba_distribution(self: SelfFlooredMultiCategorical, action_logits: th.Tensor) -> SelfFlooredMultiCategorical:
         splits = th.split(action_logits, list(self.action_dims), dim=1)
-        self.distribution = [Categorical(logits=floored_logits(z, self._min_prob)) for z in splits]
+        self.distribution = [floored_categorical(z, self._min_prob) for z in splits]
         return self
 
 

@@ -205,3 +205,31 @@ def test_min_entropy_with_floor_brute_force() -> None:
     entropies = -(samples * np.log(samples)).sum(1)
     assert min_entropy_with_floor(m, k) <= entropies.min() + 1e-9
     assert min_entropy_with_floor(m, k) == pytest.approx(entropies.min(), abs=0.02)
+
+
+@pytest.mark.parametrize("min_prob", [0.0, 1e-9, 0.02, 0.2])
+def test_normalized_categorical_is_torchs_categorical(min_prob: float) -> None:
+    """The fast path (no second normalization) behaves as torch's Categorical on the same log-probs."""
+    from torch.distributions import Categorical, kl_divergence
+
+    from rlfloor.distributions import NormalizedCategorical, floored_categorical
+
+    logits = th.tensor([[1e4, -1e4, 0.0, 3.0], [0.5, -0.2, 0.1, 0.0]], requires_grad=True)
+    fast = floored_categorical(logits, min_prob)
+    assert isinstance(fast, NormalizedCategorical) == (min_prob == 0.0 or min_prob >= 1e-6)
+    log_p = floored_log_probs(logits, min_prob)
+    torch_dist = Categorical(logits=log_p)
+    actions = th.tensor([1, 2])
+    assert th.allclose(fast.log_prob(actions), torch_dist.log_prob(actions), atol=1e-6)
+    assert th.allclose(fast.entropy(), torch_dist.entropy(), atol=1e-6)
+    assert th.allclose(fast.probs, torch_dist.probs, atol=1e-7)
+    assert th.allclose(fast.probs.sum(-1), th.ones(2), atol=F32_TOL)
+    assert th.equal(fast.probs.argmax(-1), torch_dist.probs.argmax(-1))
+    assert th.allclose(kl_divergence(fast, torch_dist), th.zeros(2), atol=1e-6)
+    th.manual_seed(0)
+    drawn = fast.sample((4000,))
+    assert drawn.shape == (4000, 2)
+    frequencies = th.stack([(drawn[:, 1] == a).float().mean() for a in range(4)])
+    assert th.allclose(frequencies, torch_dist.probs[1].detach(), atol=0.03)
+    (fast.log_prob(actions).sum() + fast.entropy().sum()).backward()
+    assert logits.grad is not None and th.all(th.isfinite(logits.grad))
