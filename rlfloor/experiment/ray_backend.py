@@ -177,8 +177,8 @@ class RayBackend(Backend):
     ) -> None:
         self.max_retries = max_retries
         self._options = task_options(resources, max_retries)
+        self._connected_here = connect(address)  # imports Ray (configured for a local instance if need be)
         self._ray = import_ray()
-        self._connected_here = connect(address)
         try:
             _check_feasible(self._ray, self._options, local=self._connected_here and address is None)
         except BaseException:
