@@ -476,10 +476,11 @@ SUITE: tuple[SuiteEntry, ...] = (
         tags=("external", "bsuite", "extra", "deep-exploration"),
         requires="shimmy",
         extra="bsuite",
-        random_return=_exact("rlfloor/DeepSea-v1", size=12)["random_return"],
-        optimal_return=_exact("rlfloor/DeepSea-v1", size=12)["optimal_return"],
-        random_source="exact: bsuite's deep_sea is rlfloor/DeepSea-v1 step for step (tests), which computes it",
-        optimal_source="exact: 1 - move_cost (bsuite's own _optimal_return)",
+        **{
+            **_exact("rlfloor/DeepSea-v1", size=12),
+            "random_source": "exact: bsuite's deep_sea is rlfloor/DeepSea-v1 step for step (tested), which computes it",
+            "optimal_source": "exact: 1 - move_cost (bsuite's own _optimal_return)",
+        },
     ),
 )
 """Every task of the suite."""
