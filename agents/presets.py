@@ -337,8 +337,9 @@ def _check_field_types(name: str, fields: Mapping[str, Any]) -> None:
             allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
             raise ValueError(f"preset {name!r}: {key}={value!r} must be {allowed}")
         pair: Any = fields[key]
-        numbers = pair is not None and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
-        if key in ("floor_anneal", "entropy_schedule") and pair is not None and (len(pair) != 2 or not numbers):
+        if key not in ("floor_anneal", "entropy_schedule") or pair is None:
+            continue
+        if len(pair) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair):
             raise ValueError(f"preset {name!r}: {key}={value!r} must be [start, end] numbers")
 
 

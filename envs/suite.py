@@ -204,18 +204,18 @@ RANDOM_REFERENCES: Mapping[str, tuple[float, float, int]] = MappingProxyType(
         # name: (mean return, standard error, episodes) of the uniform-random policy, measured by
         # `nice -n 10 python scripts/measure_references.py` (episode i reset with seed i, actions from
         # numpy.random.default_rng(0)); printed by the script in this form.
-        "cartpole": (22.2, 0.15, 5000),
-        "acrobot": (-498.1, 0.5, 1000),
+        "cartpole": (22.197, 0.358, 1000),
+        "acrobot": (-499.093, 0.308, 1000),
         "mountaincar": (-200.0, 0.0, 1000),
-        "minigrid-doorkey-5": (0.026, 0.003, 1000),
-        "minigrid-unlock": (0.0, 0.0, 1000),
-        "minigrid-keycorridor": (0.0, 0.0, 1000),
-        "minigrid-multiroom-n2-s4": (0.0, 0.0, 1000),
-        "minatar-asterix": (0.0, 0.0, 1000),
-        "minatar-breakout": (0.0, 0.0, 1000),
-        "minatar-freeway": (0.0, 0.0, 1000),
-        "minatar-seaquest": (0.0, 0.0, 1000),
-        "minatar-space-invaders": (0.0, 0.0, 1000),
+        "minigrid-doorkey-5": (0.0222932, 0.00306, 1000),
+        "minigrid-unlock": (0.0233625, 0.00382, 1000),
+        "minigrid-keycorridor": (0.01972, 0.00279, 1000),
+        "minigrid-multiroom-n2-s4": (0.0062575, 0.00183, 1000),
+        "minatar-asterix": (0.476, 0.0253, 1000),
+        "minatar-breakout": (0.381, 0.0204, 1000),
+        "minatar-freeway": (0.387, 0.0196, 1000),
+        "minatar-seaquest": (0.11, 0.0124, 1000),
+        "minatar-space-invaders": (3.97, 0.0972, 1000),
     }
 )
 """Measured uniform-random references of the tasks whose env does not compute one: (mean, SE, episodes)."""
@@ -224,11 +224,11 @@ MINIGRID_OPTIMAL: Mapping[str, tuple[float, float, int]] = MappingProxyType(
     {
         # name: (mean, standard error, layouts) of MiniGrid's reward for the shortest solution,
         # 1 - 0.9 * steps / max_steps, over layouts reset with seeds 0..layouts-1 (breadth-first search over the
-        # env's own transitions, `scripts/measure_references.py --optimal`).
-        "minigrid-doorkey-5": (0.95, 0.0, 200),
-        "minigrid-unlock": (0.95, 0.0, 200),
-        "minigrid-keycorridor": (0.95, 0.0, 200),
-        "minigrid-multiroom-n2-s4": (0.95, 0.0, 200),
+        # env's own transitions, `scripts/measure_references.py --optimal --layouts 100`).
+        "minigrid-doorkey-5": (0.964828, 0.000653, 100),
+        "minigrid-unlock": (0.969844, 0.000734, 100),
+        "minigrid-keycorridor": (0.9509, 0.000149, 100),
+        "minigrid-multiroom-n2-s4": (0.8371, 0.00353, 100),
     }
 )
 """Computed optimal references of the MiniGrid tasks: (mean over layouts, SE, layouts)."""
@@ -476,10 +476,11 @@ SUITE: tuple[SuiteEntry, ...] = (
         tags=("external", "bsuite", "extra", "deep-exploration"),
         requires="shimmy",
         extra="bsuite",
-        random_return=_exact("rlfloor/DeepSea-v1", size=12)["random_return"],
-        optimal_return=_exact("rlfloor/DeepSea-v1", size=12)["optimal_return"],
-        random_source="exact: bsuite's deep_sea is rlfloor/DeepSea-v1 step for step (tests), which computes it",
-        optimal_source="exact: 1 - move_cost (bsuite's own _optimal_return)",
+        **{
+            **_exact("rlfloor/DeepSea-v1", size=12),
+            "random_source": "exact: bsuite's deep_sea is rlfloor/DeepSea-v1 step for step (tested), which computes it",
+            "optimal_source": "exact: 1 - move_cost (bsuite's own _optimal_return)",
+        },
     ),
 )
 """Every task of the suite."""

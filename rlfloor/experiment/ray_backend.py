@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -81,6 +82,17 @@ def _private_instance_env() -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _check_loopback(ray: Any) -> None:
+    """Refuse to start a local instance that would listen on the LAN address (Ray imported without the switch)."""
+    with _private_instance_env():
+        address = ray.util.get_node_ip_address()
+    if address != LOOPBACK:
+        raise ValueError(
+            f"Ray was imported before rlfloor could keep a local instance on {LOOPBACK} (it would use {address}): "
+            "set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before importing ray, or let rlfloor import it first"
+        )
+
+
 def connect(address: str | None = None) -> bool:
     """Connect this process to Ray; return True when this call did it (and ``ray.shutdown()`` undoes it).
 
@@ -88,11 +100,18 @@ def connect(address: str | None = None) -> bool:
         ``ray start``; ``"ray://host:10001"`` uses Ray Client), or ``None`` to start a private local
         instance on 127.0.0.1 using every CPU Ray detects. If this process is connected already, that
         connection is used as it is and nothing happens (False).
+    :raises ValueError: for a local instance when Ray was imported before without
+        ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``: Ray reads that switch once, at import (rlfloor sets it while
+        it imports Ray itself), and the instance would otherwise use the machine's LAN address.
     """
+    if address is None and "ray" not in sys.modules:
+        with _private_instance_env():  # Ray reads the single-machine switch once, when it is imported
+            import_ray()
     ray = import_ray()
     if ray.is_initialized():
         return False
     if address is None:
+        _check_loopback(ray)
         with _private_instance_env():
             # The node address is given, so the driver never looks up its LAN address.
             ray.init(address="local", include_dashboard=False, logging_level=logging.ERROR, _node_ip_address=LOOPBACK)
@@ -158,8 +177,8 @@ class RayBackend(Backend):
     ) -> None:
         self.max_retries = max_retries
         self._options = task_options(resources, max_retries)
+        self._connected_here = connect(address)  # imports Ray (configured for a local instance if need be)
         self._ray = import_ray()
-        self._connected_here = connect(address)
         try:
             _check_feasible(self._ray, self._options, local=self._connected_here and address is None)
         except BaseException:

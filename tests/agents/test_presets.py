@@ -93,6 +93,9 @@ def test_user_presets_from_json(tmp_path: Path) -> None:
         ({"x": {"algo": "ppo", "description": "", "algo_kwargs": {"seed": 3}}}, r"\['seed'\] are set by rlfloor"),
         ({"x": {"algo": "ppo", "description": "", "policy_kwargs": [1]}}, r"policy_kwargs=\[1\] must be dict"),
         ({"x": {"algo": "ppo", "description": "", "floor_anneal": ["a", 0]}}, "must be \\[start, end\\] numbers"),
+        # what LinearSchedule("0.1", ...) and AdaptiveEntropyCallback(target_fraction="0.3") would get, refused first
+        ({"x": {"algo": "ppo", "description": "", "entropy_schedule": ["0.1", 0]}}, "entropy_schedule=\\['0.1', 0\\]"),
+        ({"x": {"algo": "ppo", "description": "", "entropy_target": "0.3"}}, "entropy_target='0.3' must be int or"),
         ([1, 2], "must map preset names"),
     ],
 )

@@ -107,8 +107,9 @@ def test_select_unknown_tag_lists_the_known_tags() -> None:
 def test_normalize_score_by_entry_or_name() -> None:
     entry = get_entry("cartpole")
     assert normalize_score(entry, 500.0) == 1.0
-    assert normalize_score("cartpole", 22.2) == 0.0
-    assert normalize_score("cartpole", (22.2 + 500.0) / 2) == pytest.approx(0.5)
+    random = entry.random_return
+    assert normalize_score("cartpole", random) == 0.0
+    assert normalize_score("cartpole", (random + 500.0) / 2) == pytest.approx(0.5)
     assert normalize_score("cartpole", 10_000.0) == 1.0 and normalize_score("cartpole", 0.0) == 0.0
 
 

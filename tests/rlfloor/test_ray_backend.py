@@ -22,7 +22,12 @@ from typing import Any
 
 import pytest
 
+# Ray reads its single-machine switch once, at import: as rlfloor does when it imports Ray itself.
+_SWITCH_SET_HERE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 ray = pytest.importorskip("ray")
+if _SWITCH_SET_HERE:
+    del os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]
 
 from rlfloor import ray_backend  # noqa: E402
 from rlfloor.sweep import RunSpec, RunStore, grid, run_sweep  # noqa: E402
