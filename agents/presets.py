@@ -25,6 +25,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, FloorScheduleCallback
+from rlfloor.callbacks.adaptive_floor import AdaptiveFloorCallback
 from rlfloor.schedules import LinearSchedule
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
@@ -44,6 +45,8 @@ class AgentSpec:
     :param entropy_schedule: ``(start, end)``: anneal ``ent_coef`` linearly over training.
     :param entropy_target: adaptive entropy coefficient tracking this fraction of ``log K``.
     :param baseline: the stock preset this one is compared against (``None`` for a stock preset).
+    :param adaptive_floor: keyword arguments of :class:`AdaptiveFloorCallback` (``{}``: its defaults):
+        ``min_prob`` follows the returns, raised when they drop (needs ``floored=True``).
     """
 
     name: str
@@ -56,6 +59,7 @@ class AgentSpec:
     entropy_schedule: tuple[float, float] | None = None
     entropy_target: float | None = None
     baseline: str | None = None
+    adaptive_floor: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
@@ -71,6 +75,16 @@ class AgentSpec:
                 object.__setattr__(self, label, (float(pair[0]), float(pair[1])))
         if self.floor_anneal is not None and not self.floored:
             raise ValueError(f"agent {self.name!r}: floor_anneal needs floored=True")
+        if self.adaptive_floor is not None:
+            if not self.floored or self.floor_anneal is not None:
+                raise ValueError(f"agent {self.name!r}: adaptive_floor needs floored=True and no floor_anneal")
+            object.__setattr__(self, "adaptive_floor", MappingProxyType(dict(self.adaptive_floor)))
+            try:
+                AdaptiveFloorCallback(**self.adaptive_floor)  # validates the settings now
+            except TypeError as error:
+                raise ValueError(
+                    f"agent {self.name!r}: adaptive_floor={dict(self.adaptive_floor)!r}: {error}"
+                ) from None
         if self.entropy_schedule is not None and self.entropy_target is not None:
             raise ValueError(f"agent {self.name!r}: choose entropy_schedule or entropy_target, not both")
         if self.entropy_target is not None and not (0.0 < self.entropy_target < 1.0):
@@ -94,6 +108,7 @@ class AgentSpec:
             "entropy_schedule": self.entropy_schedule,
             "entropy_target": self.entropy_target,
             "baseline": self.baseline,
+            "adaptive_floor": None if self.adaptive_floor is None else dict(self.adaptive_floor),
         }
 
 
@@ -122,6 +137,22 @@ _BUILTIN = (
         "A2C, min_prob annealed 0.1 -> 0.01",
         floored=True,
         floor_anneal=(0.1, 0.01),
+        baseline="a2c",
+    ),
+    AgentSpec(
+        "ppo-floor-adaptive",
+        "ppo",
+        "PPO, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
+        floored=True,
+        adaptive_floor={},
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "a2c-floor-adaptive",
+        "a2c",
+        "A2C, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
+        floored=True,
+        adaptive_floor={},
         baseline="a2c",
     ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
@@ -174,6 +205,14 @@ _BUILTIN = (
         f"MaskablePPO, min_prob={FLOOR} over valid actions",
         floored=True,
         policy_kwargs={"min_prob": FLOOR},
+        baseline="ppo-mask",
+    ),
+    AgentSpec(
+        "ppo-mask-floor-adaptive",
+        "maskable-ppo",
+        "MaskablePPO, adaptive min_prob over valid actions: 0 while returns hold, 0.05 when they drop",
+        floored=True,
+        adaptive_floor={},
         baseline="ppo-mask",
     ),
 )
@@ -291,4 +330,6 @@ def build_agent(
         callbacks.append(EntropyScheduleCallback(LinearSchedule(*spec.entropy_schedule)))
     if spec.entropy_target is not None:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
+    if spec.adaptive_floor is not None:
+        callbacks.append(AdaptiveFloorCallback(**spec.adaptive_floor))
     return model, callbacks
