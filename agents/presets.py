@@ -30,20 +30,18 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
-from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, FloorScheduleCallback
+from rlfloor.callbacks import (
+    AdaptiveEntropyCallback,
+    AdaptiveFloorCallback,
+    EntropyScheduleCallback,
+    FloorScheduleCallback,
+)
+from rlfloor.policy_base import FLOOR_KWARGS
 from rlfloor.schedules import LinearSchedule
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
 POLICIES = ("auto", "rlfloor", "stock")
-RLFLOOR_POLICY_KWARGS = (
-    "min_prob",
-    "min_std",
-    "temperature",
-    "logit_clip",
-    "center_logits",
-    "logit_penalty",
-    "logit_penalty_bound",
-)
+RLFLOOR_POLICY_KWARGS = FLOOR_KWARGS  # policy settings only rlfloor's policies take
 """Policy settings only rlfloor's policies have: a preset using one of them gets rlfloor's policy class."""
 RESERVED_ALGO_KWARGS = ("policy", "env", "policy_kwargs", "seed", "tensorboard_log", "verbose", "device")
 """Algorithm arguments set by :func:`build_agent` itself."""
@@ -65,6 +63,8 @@ class AgentSpec:
     :param entropy_schedule: ``(start, end)``: anneal ``ent_coef`` linearly over training.
     :param entropy_target: adaptive entropy coefficient tracking this fraction of ``log K``.
     :param baseline: the stock preset this one is compared against (``None`` for a stock preset).
+    :param adaptive_floor: keyword arguments of :class:`AdaptiveFloorCallback` (``{}``: its defaults):
+        ``min_prob`` follows the returns, raised when they drop (runs on rlfloor's policy).
     :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
         temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
         ``False`` is ignored (the policy follows from the settings).
@@ -80,6 +80,7 @@ class AgentSpec:
     entropy_schedule: tuple[float, float] | None = None
     entropy_target: float | None = None
     baseline: str | None = None
+    adaptive_floor: Mapping[str, Any] | None = None
     floored: InitVar[bool | None] = None
 
     def __post_init__(self, floored: bool | None) -> None:
@@ -105,10 +106,23 @@ class AgentSpec:
                 if len(pair) != 2:
                     raise ValueError(f"agent {self.name!r}: {label}={pair!r} must be (start, end)")
                 object.__setattr__(self, label, (float(pair[0]), float(pair[1])))
-        if self.policy == "stock" and (self.floor_anneal is not None or self.rlfloor_settings):
+        if self.policy == "stock" and (
+            self.floor_anneal is not None or self.adaptive_floor is not None or self.rlfloor_settings
+        ):
             raise ValueError(
-                f"agent {self.name!r}: policy='stock' cannot take {sorted(self.rlfloor_settings) or 'floor_anneal'}"
+                f"agent {self.name!r}: policy='stock' cannot take "
+                f"{sorted(self.rlfloor_settings) or 'floor_anneal / adaptive_floor'}"
             )
+        if self.adaptive_floor is not None:
+            if self.floor_anneal is not None:
+                raise ValueError(f"agent {self.name!r}: adaptive_floor and floor_anneal both drive the floor")
+            object.__setattr__(self, "adaptive_floor", MappingProxyType(dict(self.adaptive_floor)))
+            try:
+                AdaptiveFloorCallback(**self.adaptive_floor)  # validates the settings now
+            except TypeError as error:
+                raise ValueError(
+                    f"agent {self.name!r}: adaptive_floor={dict(self.adaptive_floor)!r}: {error}"
+                ) from None
         if self.entropy_schedule is not None and self.entropy_target is not None:
             raise ValueError(f"agent {self.name!r}: choose entropy_schedule or entropy_target, not both")
         if self.entropy_target is not None and not (0.0 < self.entropy_target < 1.0):
@@ -129,7 +143,7 @@ class AgentSpec:
         """True when the preset runs on rlfloor's policy class (see ``policy``)."""
         if self.policy != "auto":
             return self.policy == "rlfloor"
-        return bool(self.rlfloor_settings) or self.floor_anneal is not None
+        return bool(self.rlfloor_settings) or self.floor_anneal is not None or self.adaptive_floor is not None
 
     def algorithm_class(self) -> type[BaseAlgorithm]:
         """The SB3 / sb3-contrib algorithm class."""
@@ -180,6 +194,7 @@ class AgentSpec:
             "entropy_schedule": self.entropy_schedule,
             "entropy_target": self.entropy_target,
             "baseline": self.baseline,
+            "adaptive_floor": None if self.adaptive_floor is None else dict(self.adaptive_floor),
         }
 
 
@@ -202,6 +217,20 @@ _BUILTIN = (
         "a2c",
         "A2C, min_prob annealed 0.1 -> 0.01",
         floor_anneal=(0.1, 0.01),
+        baseline="a2c",
+    ),
+    AgentSpec(
+        "ppo-floor-adaptive",
+        "ppo",
+        "PPO, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
+        adaptive_floor={},
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "a2c-floor-adaptive",
+        "a2c",
+        "A2C, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
+        adaptive_floor={},
         baseline="a2c",
     ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
@@ -250,6 +279,13 @@ _BUILTIN = (
         "maskable-ppo",
         f"MaskablePPO, min_prob={FLOOR} over valid actions",
         policy_kwargs={"min_prob": FLOOR},
+        baseline="ppo-mask",
+    ),
+    AgentSpec(
+        "ppo-mask-floor-adaptive",
+        "maskable-ppo",
+        "MaskablePPO, adaptive min_prob over valid actions: 0 while returns hold, 0.05 when they drop",
+        adaptive_floor={},
         baseline="ppo-mask",
     ),
 )
@@ -326,6 +362,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "entropy_schedule": (list, type(None)),
     "entropy_target": (int, float, type(None)),
     "baseline": (str, type(None)),
+    "adaptive_floor": (dict, type(None)),
     "floored": (bool,),
 }
 
@@ -496,6 +533,8 @@ def exploration_callbacks(spec: AgentSpec) -> list[BaseCallback]:
         callbacks.append(EntropyScheduleCallback(LinearSchedule(*spec.entropy_schedule)))
     if spec.entropy_target is not None:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
+    if spec.adaptive_floor is not None:
+        callbacks.append(AdaptiveFloorCallback(**spec.adaptive_floor))
     return callbacks
 
 

@@ -1,7 +1,8 @@
 """SB3 callbacks of rlfloor, one job each; compose them with SB3's ``CallbackList``.
 
 * :class:`FloorScheduleCallback` (:mod:`~rlfloor.callbacks.floor`) puts a floored policy's scheduled
-  floor in force before every rollout;
+  floor in force before every rollout; :class:`AdaptiveFloorCallback` (:mod:`~rlfloor.callbacks.adaptive_floor`)
+  raises the floor when the returns drop and lets it decay while they hold;
 * :class:`EntropyScheduleCallback`, :class:`AdaptiveEntropyCallback` (:mod:`~rlfloor.callbacks.entropy`)
   set the entropy coefficient;
 * :class:`ExplorationMetricsCallback` (:mod:`~rlfloor.callbacks.metrics`) logs every exploration metric.
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+from rlfloor.callbacks.adaptive_floor import AdaptiveFloorCallback, AdaptiveFloorController
 from rlfloor.callbacks.entropy import AdaptiveEntropyCallback, EntropyScheduleCallback
 from rlfloor.callbacks.floor import FloorScheduleCallback
 from rlfloor.callbacks.gradients import GradientCoherenceCallback
@@ -24,6 +26,8 @@ from rlfloor.schedules import progress_remaining  # noqa: F401  (importable from
 
 __all__ = [
     "AdaptiveEntropyCallback",
+    "AdaptiveFloorCallback",
+    "AdaptiveFloorController",
     "EntropyScheduleCallback",
     "ExplorationMetricsCallback",
     "FloorScheduleCallback",

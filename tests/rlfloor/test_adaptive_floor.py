@@ -1,0 +1,234 @@
+"""The adaptive floor: controller logic on synthetic returns, the callback in real SB3 training."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import KVWriter, Logger
+
+from agents import AgentSpec, build_agent, get_agent
+from envs import suite
+from rlfloor.callbacks.adaptive_floor import STATE_ATTRIBUTE, AdaptiveFloorCallback, AdaptiveFloorController
+from rlfloor.policies import FlooredActorCriticPolicy
+
+
+def feed(controller: AdaptiveFloorController, returns: list[float], length: int = 1) -> float:
+    """One controller step with these episodes (all of one length), ``len * length`` env steps."""
+    return controller.update(returns, [length] * len(returns), len(returns) * length)
+
+
+def test_stable_world_keeps_the_floor_at_low_and_decays_after_an_alarm() -> None:
+    controller = AdaptiveFloorController(low=0.001, high=0.05, decay_steps=2_000)
+    for _ in range(100):  # returns rise (learning), then hold: never an alarm
+        assert feed(controller, [0.9] * 50) == 0.001
+    controller.floor = 0.05
+    floors = [feed(controller, [0.9] * 50) for _ in range(40)]  # 50 steps per update, 40 updates
+    assert floors[0] == pytest.approx(0.05 - 0.049 * 50 / 2_000)
+    assert all(a > b for a, b in itertools.pairwise(floors))  # falls at every update
+    assert floors[38] > 0.001 and floors[39] == pytest.approx(0.001)  # low after 2,000 steps (40 x 50)
+    assert feed(controller, [0.9] * 50) == 0.001  # and stays there
+    assert not controller.alarm and controller.signal == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_drop_in_returns_lifts_the_floor_within_one_update_and_holds_it_until_recovery() -> None:
+    controller = AdaptiveFloorController()  # defaults: low 0, high 0.05, threshold 0.5, 20 fast episodes
+    feed(controller, [0.0])
+    for _ in range(200):
+        feed(controller, [1.0] * 5)  # return range [0, 1] seen; solved: 1,000 episodes at return 1
+    assert controller.floor == 0.0
+    # The paying arm moves: every pull returns 0. The fast level is 0.95^n after n such episodes,
+    # the reference (a plain average below its 10,000-step horizon) 1000 / (1001 + n): the drop
+    # passes 0.5 at n = 15 (0.521; 0.497 at n = 14), so the update holding the 15th episode lifts
+    # the floor -- the first update after a switch for PPO (2,048 pulls a rollout), the third for A2C (5).
+    assert feed(controller, [0.0] * 14) == 0.0
+    assert feed(controller, [0.0]) == 0.05
+    assert controller.alarm and controller.signal > 0.5
+    for _ in range(10):  # still failing: the floor stays up
+        assert feed(controller, [0.0] * 5) == 0.05
+    for _ in range(4):  # the policy found the new arm: the alarm ends and the floor decays
+        feed(controller, [1.0] * 5)
+    assert not controller.alarm
+    assert controller.floor < 0.05
+    for _ in range(400):
+        feed(controller, [1.0] * 5)
+    assert controller.floor == 0.0
+
+
+def test_noise_within_the_range_raises_no_alarm() -> None:
+    controller = AdaptiveFloorController()
+    pattern = [1.0, -1.0, 0.5, -0.5, 0.0, 2.0, -2.0, 0.3]  # zero-mean noise, range 4
+    for _ in range(200):
+        feed(controller, pattern, length=10)
+        assert controller.floor == 0.0
+
+
+def test_a_lucky_first_episode_raises_no_alarm() -> None:
+    controller = AdaptiveFloorController()
+    feed(controller, [1.0])
+    for _ in range(50):
+        assert feed(controller, [0.0] * 5) == 0.0  # the levels start as plain averages
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    low=st.floats(0.0, 0.1),
+    width=st.floats(0.0, 0.3),
+    threshold=st.floats(0.01, 1.0),
+    fast=st.integers(1, 50),
+    decay=st.integers(1, 5_000),
+    batches=st.lists(
+        st.tuples(
+            st.lists(st.floats(-1e3, 1e3), max_size=8),
+            st.integers(1, 600),
+            st.integers(0, 3_000),
+        ),
+        max_size=40,
+    ),
+)
+def test_the_floor_always_stays_within_its_bounds(
+    low: float, width: float, threshold: float, fast: int, decay: int, batches: list[tuple[list[float], int, int]]
+) -> None:
+    high = min(low + width, 0.49)
+    controller = AdaptiveFloorController(low, high, threshold, fast, 1_000, decay)
+    for returns, length, steps in batches:
+        floor = controller.update(returns, [length] * len(returns), steps)
+        assert low <= floor <= high
+        assert floor == (high if controller.alarm else floor)
+        assert math.isfinite(controller.signal)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"low": 0.1, "high": 0.05}, "high=0.05 must be >= low=0.1"),
+        ({"low": -0.01}, "low=-0.01 is outside the allowed range"),
+        ({"high": 1.0}, "high=1.0 is outside the allowed range"),
+        ({"threshold": 0.0}, "threshold=0.0 is outside the allowed range"),
+        ({"threshold": -0.5}, "threshold=-0.5 is outside"),
+        ({"decay_steps": -100}, "decay_steps=-100 is outside the allowed range"),
+        ({"reference_steps": 0}, "reference_steps=0 is outside"),
+        ({"fast_episodes": 2.5}, "fast_episodes=2.5 must be an integer"),
+        ({"high": True}, "high=True must be a number"),
+    ],
+)
+def test_bad_settings_are_refused_with_one_line(kwargs: dict[str, object], message: str) -> None:
+    for factory in (AdaptiveFloorController, AdaptiveFloorCallback):
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
+            factory(**kwargs)  # type: ignore[arg-type]
+
+
+def test_high_at_or_above_one_over_k_is_refused_before_training() -> None:
+    env = gym.make("CartPole-v1")  # K = 2
+    model = PPO(FlooredActorCriticPolicy, env, n_steps=64, batch_size=32, seed=0, device="cpu")
+    with pytest.raises(ValueError, match=r"high=0\.5 is outside the allowed range \[low, 1/2\)"):
+        model.learn(64, callback=AdaptiveFloorCallback(high=0.5))
+    assert model.num_timesteps == 0
+
+
+def test_a_stock_policy_is_refused() -> None:
+    model = A2C("MlpPolicy", gym.make("CartPole-v1"), seed=0, device="cpu")
+    with pytest.raises(ValueError, match="needs a floored policy"):
+        model.learn(10, callback=AdaptiveFloorCallback())
+
+
+def test_preset_field_is_validated_and_builds_the_callback() -> None:
+    assert AgentSpec("x", "ppo", "", adaptive_floor={}).uses_rlfloor_policy
+    with pytest.raises(ValueError, match="policy='stock' cannot take"):
+        AgentSpec("x", "ppo", "", policy="stock", adaptive_floor={})
+    with pytest.raises(ValueError, match="both drive the floor"):
+        AgentSpec("x", "ppo", "", floor_anneal=(0.1, 0.0), adaptive_floor={})
+    with pytest.raises(ValueError, match="unexpected keyword argument 'hgih'"):
+        AgentSpec("x", "ppo", "", adaptive_floor={"hgih": 0.1})
+    with pytest.raises(ValueError, match=r"high=1\.0 is outside"):
+        AgentSpec("x", "ppo", "", adaptive_floor={"high": 1.0})
+    for name in ("ppo-floor-adaptive", "a2c-floor-adaptive", "ppo-mask-floor-adaptive"):
+        spec = get_agent(name)
+        assert spec.to_dict()["adaptive_floor"] == {}
+        env = suite.make("masked-grid" if spec.uses_masks else "switching-bandit")
+        model, callbacks = build_agent(spec, env, seed=0)
+        assert [type(c) for c in callbacks] == [AdaptiveFloorCallback]
+        assert model.policy.min_prob == 0.0
+
+
+class _Capture(KVWriter):
+    """An SB3 logger output that keeps every dump in memory."""
+
+    def __init__(self) -> None:
+        self.dumps: list[dict[str, Any]] = []
+
+    def write(self, key_values: dict[str, Any], key_excluded: dict[str, Any], step: int = 0) -> None:
+        self.dumps.append(dict(key_values))
+
+
+def _short_run(agent: str, env_name: str, steps: int, **env_kwargs: Any) -> tuple[Any, AdaptiveFloorCallback, _Capture]:
+    # A sensitive controller (4 fast episodes, alarm at a 10% drop) so a short run sees alarms.
+    spec = dataclasses.replace(get_agent(agent), adaptive_floor={"threshold": 0.1, "fast_episodes": 4})
+    env = make_vec_env(lambda: suite.make(env_name, **env_kwargs), n_envs=2, seed=0)
+    overrides = {"n_steps": 8} if spec.algo == "a2c" else {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
+    model, callbacks = build_agent(spec, env, seed=0, overrides=overrides)
+    (callback,) = callbacks
+    assert isinstance(callback, AdaptiveFloorCallback)
+    capture = _Capture()
+    model.set_logger(Logger(folder=None, output_formats=[capture]))
+    model.learn(steps, callback=callbacks, log_interval=1)
+    return model, callback, capture
+
+
+@pytest.mark.parametrize(
+    ("agent", "env_name", "env_kwargs"),
+    [
+        ("ppo-floor-adaptive", "switching-bandit", {"switch_every": 40}),
+        ("a2c-floor-adaptive", "switching-bandit", {"switch_every": 40}),
+        ("ppo-mask-floor-adaptive", "masked-grid", {}),
+    ],
+)
+def test_short_learn_logs_every_update_and_keeps_the_bounds(agent: str, env_name: str, env_kwargs: dict) -> None:
+    model, callback, capture = _short_run(agent, env_name, 640, **env_kwargs)
+    assert getattr(model, STATE_ATTRIBUTE) == callback.controller.state_dict()
+    assert callback.controller.episodes > 0
+    rows = [d for d in capture.dumps if "floor/min_prob" in d]
+    assert len(rows) == len(capture.dumps) > 5  # every update
+    for row in rows:
+        assert 0.0 <= row["floor/min_prob"] <= 0.05
+        assert row["floor/alarm"] in (0.0, 1.0)
+        assert "floor/signal" in row
+    assert rows[0]["floor/min_prob"] == 0.0  # starts at low: the stock policy
+    if env_kwargs:  # random pulls: the 4-episode level often falls 10% of the range below the reference
+        assert any(row["floor/alarm"] == 1.0 for row in rows)
+        assert any(row["floor/min_prob"] == 0.05 for row in rows)
+        assert {"floor/return_fast", "floor/return_reference"} <= set(rows[-1])
+
+
+def test_save_and_load_keep_the_controller_state(tmp_path: Path) -> None:
+    model, callback, _ = _short_run("ppo-floor-adaptive", "switching-bandit", 640, switch_every=40)
+    saved = callback.controller.state_dict()
+    saved_floor_in_force = model.policy.floor
+    model.save(tmp_path / "model.zip")
+    env = make_vec_env(lambda: suite.make("switching-bandit", switch_every=40), n_envs=2, seed=1)
+    loaded = PPO.load(tmp_path / "model.zip", env=env, device="cpu")
+    assert getattr(loaded, STATE_ATTRIBUTE) == saved
+    assert loaded.policy.floor == model.policy.floor == saved_floor_in_force
+    # Continuing learn() with a fresh callback resumes the saved levels and floor.
+    resumed = AdaptiveFloorCallback(threshold=0.1, fast_episodes=4)
+    capture = _Capture()
+    loaded.set_logger(Logger(folder=None, output_formats=[capture]))
+    loaded.learn(64, callback=resumed, reset_num_timesteps=False, log_interval=1)
+    assert capture.dumps[0]["floor/min_prob"] == saved["floor"]
+    assert resumed.controller.episodes > saved["episodes"]  # counting on from the saved state
+
+
+def test_the_bound_uses_the_full_k_under_masks() -> None:
+    spec = dataclasses.replace(get_agent("ppo-mask-floor-adaptive"), adaptive_floor={"high": 0.25})
+    model, callbacks = build_agent(spec, suite.make("masked-grid"), seed=0, overrides={"n_steps": 32})
+    with pytest.raises(ValueError, match=r"high=0\.25 is outside the allowed range \[low, 1/4\)"):
+        model.learn(32, callback=callbacks)  # cells with 1-3 valid actions do not lower K
