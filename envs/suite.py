@@ -50,7 +50,10 @@ Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_si
   the cost side -- how much exploration pressure lowers the final score -- and mask handling.
 * External tier budgets: rl-zoo3's ``n_timesteps`` where ``ppo.yml`` has the task (DoorKey-5x5 1e5, Unlock
   1e5, KeyCorridorS3R1 5e5); MultiRoom-N2-S4 (not in rl-zoo3) 2e5; MinAtar 5e6 frames (Young & Tian 2019,
-  arXiv:1903.03176). Learnability at these budgets on 2 cores was not re-measured here.
+  arXiv:1903.03176). Stock PPO at rl-zoo3's settings (100k steps) did *not* learn DoorKey-5x5 (seeds 0 and
+  1) or Unlock (seed 0) here: the mean training return fell from random level (~0.02-0.05) to ~0 by 60-70k
+  steps -- premature collapse, the failure this library is about. KeyCorridorS3R1 and MultiRoom-N2-S4 were
+  not trained here.
 """
 
 from __future__ import annotations
