@@ -25,6 +25,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, FloorScheduleCallback
+from rlfloor.intrinsic import IntrinsicRewardCallback
 from rlfloor.schedules import LinearSchedule
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
@@ -44,6 +45,8 @@ class AgentSpec:
     :param entropy_schedule: ``(start, end)``: anneal ``ent_coef`` linearly over training.
     :param entropy_target: adaptive entropy coefficient tracking this fraction of ``log K``.
     :param baseline: the stock preset this one is compared against (``None`` for a stock preset).
+    :param intrinsic: keyword arguments of :class:`rlfloor.intrinsic.IntrinsicRewardCallback`
+        (``{"method": "count", "coef": 0.1}``), or ``None`` for no intrinsic reward.
     """
 
     name: str
@@ -56,6 +59,7 @@ class AgentSpec:
     entropy_schedule: tuple[float, float] | None = None
     entropy_target: float | None = None
     baseline: str | None = None
+    intrinsic: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
@@ -75,6 +79,12 @@ class AgentSpec:
             raise ValueError(f"agent {self.name!r}: choose entropy_schedule or entropy_target, not both")
         if self.entropy_target is not None and not (0.0 < self.entropy_target < 1.0):
             raise ValueError(f"agent {self.name!r}: entropy_target={self.entropy_target!r} must be in (0, 1)")
+        if self.intrinsic is not None:
+            object.__setattr__(self, "intrinsic", MappingProxyType(dict(self.intrinsic)))
+            try:
+                IntrinsicRewardCallback(**self.intrinsic)  # validates the settings now
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"agent {self.name!r}: intrinsic={dict(self.intrinsic)!r}: {error}") from error
 
     @property
     def uses_masks(self) -> bool:
@@ -94,9 +104,13 @@ class AgentSpec:
             "entropy_schedule": self.entropy_schedule,
             "entropy_target": self.entropy_target,
             "baseline": self.baseline,
+            "intrinsic": None if self.intrinsic is None else dict(self.intrinsic),
         }
 
 
+COUNT_BETA = (0.1, 0.0)  # count bonus beta/sqrt(N(s)), beta annealed linearly; tuned on DeepSea (see the README)
+RND_COEF = 1.0  # RND bonus coefficient after normalization by the running std of intrinsic returns
+RND_SETTINGS: Mapping[str, Any] = MappingProxyType({"method": "rnd", "coef": RND_COEF})
 FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the others K<=5)
 
 _BUILTIN = (
@@ -174,6 +188,49 @@ _BUILTIN = (
         f"MaskablePPO, min_prob={FLOOR} over valid actions",
         floored=True,
         policy_kwargs={"min_prob": FLOOR},
+        baseline="ppo-mask",
+    ),
+    AgentSpec(
+        "ppo-count",
+        "ppo",
+        "PPO + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 (exact counts)",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-simhash",
+        "ppo",
+        "PPO + SimHash count bonus beta/sqrt(N(phi(s))), beta 0.1 -> 0 (16 bits)",
+        intrinsic={"method": "simhash", "coef": COUNT_BETA},
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-rnd", "ppo", f"PPO + RND bonus (coef {RND_COEF}, normalized)", intrinsic=RND_SETTINGS, baseline="ppo"
+    ),
+    AgentSpec(
+        "a2c-count",
+        "a2c",
+        "A2C + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 (exact counts)",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
+        baseline="a2c",
+    ),
+    AgentSpec(
+        "a2c-rnd", "a2c", f"A2C + RND bonus (coef {RND_COEF}, normalized)", intrinsic=RND_SETTINGS, baseline="a2c"
+    ),
+    AgentSpec(
+        "ppo-rnd-floor",
+        "ppo",
+        f"PPO + RND bonus, min_prob={FLOOR}",
+        floored=True,
+        policy_kwargs={"min_prob": FLOOR},
+        intrinsic=RND_SETTINGS,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-mask-count",
+        "maskable-ppo",
+        "MaskablePPO + count bonus beta/sqrt(N(s)), beta 0.1 -> 0",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
         baseline="ppo-mask",
     ),
 )
@@ -291,4 +348,8 @@ def build_agent(
         callbacks.append(EntropyScheduleCallback(LinearSchedule(*spec.entropy_schedule)))
     if spec.entropy_target is not None:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
+    if spec.intrinsic is not None:
+        intrinsic = IntrinsicRewardCallback(**spec.intrinsic)
+        intrinsic.check_space(model.observation_space)  # an unsupported space fails here, before learn()
+        callbacks.append(intrinsic)
     return model, callbacks
