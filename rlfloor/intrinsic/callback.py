@@ -45,7 +45,7 @@ fraction of its states seen) and ``intrinsic/critic_loss`` (``episodic=False``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch as th
@@ -53,6 +53,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.utils import obs_as_tensor
@@ -286,7 +287,7 @@ class IntrinsicRewardCallback(BaseCallback):
 
     def _init_callback(self) -> None:
         model = self.model
-        if not isinstance(getattr(model, "rollout_buffer", None), RolloutBuffer):
+        if not isinstance(model, OnPolicyAlgorithm):
             raise ValueError(
                 f"IntrinsicRewardCallback needs an on-policy algorithm (PPO, A2C, MaskablePPO), got "
                 f"{type(model).__name__}"
@@ -299,7 +300,7 @@ class IntrinsicRewardCallback(BaseCallback):
             and state.method == self.method
             and (state.critic is None) == self.episodic
         ):
-            seed = int(model.seed) if getattr(model, "seed", None) is not None else 0
+            seed = 0 if model.seed is None else int(model.seed)
             kwargs = dict(self.method_kwargs)
             if self.method != "count":
                 kwargs.setdefault("seed", seed)
@@ -315,7 +316,7 @@ class IntrinsicRewardCallback(BaseCallback):
     def _on_step(self) -> bool:
         new_obs = np.asarray(self.locals["new_obs"])
         if self._next_obs is None or self._next_obs.shape[1:] != new_obs.shape or self._next_obs.dtype != new_obs.dtype:
-            n_steps = self.model.rollout_buffer.buffer_size
+            n_steps = cast(OnPolicyAlgorithm, self.model).rollout_buffer.buffer_size
             self._next_obs = np.empty((n_steps, *new_obs.shape), dtype=new_obs.dtype)
             self._ext = np.empty((n_steps, len(new_obs)), dtype=np.float32)
         assert self._ext is not None
@@ -334,7 +335,7 @@ class IntrinsicRewardCallback(BaseCallback):
     # -- end of rollout ------------------------------------------------------------------------
     def _on_rollout_end(self) -> None:
         assert self.state is not None and self._next_obs is not None and self._ext is not None
-        model = self.model
+        model = cast(OnPolicyAlgorithm, self.model)
         buffer: RolloutBuffer = model.rollout_buffer
         n_steps, n_envs = buffer.buffer_size, buffer.n_envs
         if self._step != n_steps:

@@ -26,10 +26,6 @@ OBS_CLIP = 5.0
 """Normalized observations are clipped to ``[-OBS_CLIP, OBS_CLIP]`` (Burda et al. 2018)."""
 
 
-def _is_grid(space: spaces.Space) -> bool:
-    return isinstance(space, spaces.Box) and len(space.shape) == 3
-
-
 def check_rnd_space(space: spaces.Space) -> None:
     """Raise ``ValueError`` unless RND has a network for this observation space."""
     if isinstance(space, spaces.Discrete | spaces.MultiDiscrete | spaces.MultiBinary):
@@ -57,10 +53,10 @@ def rnd_network(space: spaces.Space, embedding_dim: int, hidden: int) -> nn.Modu
     For a grid the channel axis is the smallest one, first or last; two 3x3 convolutions (stride 2
     on sides over 16) and a linear layer follow, sized for MiniGrid / MinAtar grids.
     """
-    if _is_grid(space):
-        shape = space.shape
+    if isinstance(space, spaces.Box) and len(space.shape) == 3:
+        shape: tuple[int, ...] = space.shape
         channels_last = shape[-1] < shape[0]
-        c, h, w = (shape[2], shape[0], shape[1]) if channels_last else shape
+        c, h, w = (shape[2], shape[0], shape[1]) if channels_last else (shape[0], shape[1], shape[2])
         stride = 2 if min(h, w) > 16 else 1
         conv = nn.Sequential(
             _ChannelsFirst(channels_last),

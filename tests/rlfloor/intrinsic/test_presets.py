@@ -98,9 +98,9 @@ def test_bad_settings_fail_at_construction(kwargs: dict[str, Any], match: str | 
 
 
 def test_bad_preset_settings_fail_when_the_preset_is_made() -> None:
-    with pytest.raises(ValueError, match="agent 'x'.*coef=-1"):
+    with pytest.raises(ValueError, match=r"agent 'x'.*coef=-1"):
         AgentSpec("x", "ppo", "bad", intrinsic={"method": "count", "coef": -1.0})
-    with pytest.raises(ValueError, match="agent 'x'.*unexpected keyword"):
+    with pytest.raises(ValueError, match=r"agent 'x'.*unexpected keyword"):
         AgentSpec("x", "ppo", "bad", intrinsic={"method": "count", "beta": 0.1})
 
 
@@ -134,6 +134,6 @@ def test_dict_observations_are_refused(method: str) -> None:
 def test_count_on_an_image_too_large_for_exact_counts() -> None:
     from rlfloor.intrinsic import check_observation_space
 
-    with pytest.raises(ValueError, match="more than exact counts accept.*simhash"):
+    with pytest.raises(ValueError, match=r"more than exact counts accept.*simhash"):
         check_observation_space("count", spaces.Box(0, 255, (84, 84, 3), np.uint8))
     check_observation_space("simhash", spaces.Box(0, 255, (84, 84, 3), np.uint8))
