@@ -212,9 +212,9 @@ class IntrinsicState:
 
 def _as_coef(value: Any) -> Callable[[float], float]:
     if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise ValueError(f"coef={value!r} must be a number, a schedule or a (start, end) pair")
-        value = LinearSchedule(float(value[0]), float(value[1]))
+        if len(value) not in (2, 3):
+            raise ValueError(f"coef={value!r} must be a number, a schedule or (start, end[, end_fraction])")
+        value = LinearSchedule(*(check_number("coef", v) for v in value))
     if not callable(value):
         check_number("coef", value, 0.0)
     schedule = as_schedule(value)
@@ -230,7 +230,8 @@ class IntrinsicRewardCallback(BaseCallback):
     :param method: ``"count"`` (exact counts, ``coef / sqrt(N(s))``), ``"simhash"`` (SimHash
         pseudo-counts) or ``"rnd"`` (Random Network Distillation).
     :param coef: the intrinsic coefficient (``beta`` of the count bonus): a number >= 0, a schedule
-        of ``progress_remaining`` (:mod:`rlfloor.schedules`), or a ``(start, end)`` pair annealed linearly.
+        of ``progress_remaining`` (:mod:`rlfloor.schedules`), or ``(start, end[, end_fraction])``: annealed
+        linearly from ``start`` to ``end`` over the first ``end_fraction`` of training (default 1).
     :param ext_coef: the extrinsic coefficient (>= 0).
     :param normalize: divide the bonus by a running std of intrinsic returns (default: True for RND,
         False for counts, whose ``1/sqrt(N)`` already has a meaningful scale).
