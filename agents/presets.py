@@ -108,7 +108,7 @@ class AgentSpec:
         }
 
 
-COUNT_BETA = (0.1, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.1 -> 0 over the first half (tuned on DeepSea)
+COUNT_BETA = (0.03, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.03 -> 0 over the first half (tuned on DeepSea)
 RND_COEF = 1.0  # RND bonus coefficient after normalization by the running std of intrinsic returns
 RND_SETTINGS: Mapping[str, Any] = MappingProxyType({"method": "rnd", "coef": RND_COEF})
 FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the others K<=5)
@@ -193,14 +193,14 @@ _BUILTIN = (
     AgentSpec(
         "ppo-count",
         "ppo",
-        "PPO + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 over half the run (exact counts)",
+        "PPO + count bonus beta/sqrt(N(s)), beta 0.03 -> 0 over half the run (exact counts)",
         intrinsic={"method": "count", "coef": COUNT_BETA},
         baseline="ppo",
     ),
     AgentSpec(
         "ppo-simhash",
         "ppo",
-        "PPO + SimHash count bonus beta/sqrt(N(phi(s))), beta 0.1 -> 0 over half the run (16 bits)",
+        "PPO + SimHash count bonus beta/sqrt(N(phi(s))), beta 0.03 -> 0 over half the run (16 bits)",
         intrinsic={"method": "simhash", "coef": COUNT_BETA},
         baseline="ppo",
     ),
@@ -210,7 +210,7 @@ _BUILTIN = (
     AgentSpec(
         "a2c-count",
         "a2c",
-        "A2C + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 over half the run (exact counts)",
+        "A2C + count bonus beta/sqrt(N(s)), beta 0.03 -> 0 over half the run (exact counts)",
         intrinsic={"method": "count", "coef": COUNT_BETA},
         baseline="a2c",
     ),
@@ -229,7 +229,7 @@ _BUILTIN = (
     AgentSpec(
         "ppo-mask-count",
         "maskable-ppo",
-        "MaskablePPO + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 over half the run",
+        "MaskablePPO + count bonus beta/sqrt(N(s)), beta 0.03 -> 0 over half the run",
         intrinsic={"method": "count", "coef": COUNT_BETA},
         baseline="ppo-mask",
     ),

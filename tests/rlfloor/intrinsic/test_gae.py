@@ -31,6 +31,7 @@ class Before(BaseCallback):
         self.critic_values: np.ndarray | None = None
 
     def _on_step(self) -> bool:
+        model: Any = self.model
         infos, dones = self.locals["infos"], self.locals["dones"]
         next_obs = np.array(self.locals["new_obs"], copy=True)
         truncated = np.zeros(len(dones), dtype=bool)
@@ -41,8 +42,8 @@ class Before(BaseCallback):
                 if infos[i].get("TimeLimit.truncated", False):
                     truncated[i] = True
                     with th.no_grad():
-                        obs = self.model.policy.obs_to_tensor(infos[i]["terminal_observation"])[0]
-                        terminal_values[i] = float(self.model.policy.predict_values(obs)[0])
+                        obs = model.policy.obs_to_tensor(infos[i]["terminal_observation"])[0]
+                        terminal_values[i] = float(model.policy.predict_values(obs)[0])
         self.next_obs.append(next_obs)
         self.rewards.append(np.array(self.locals["rewards"], dtype=np.float32, copy=True))
         self.dones.append(np.array(dones, dtype=bool, copy=True))
@@ -51,12 +52,13 @@ class Before(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
-        critic = self.model.intrinsic_state.critic
+        model: Any = self.model
+        critic = model.intrinsic_state.critic
         if critic is not None:  # the intrinsic critic's values, before the intrinsic callback trains it
-            buffer = self.model.rollout_buffer
+            buffer = model.rollout_buffer
             obs = buffer.observations.reshape(-1, *buffer.observations.shape[2:])
             self.critic_values = critic.values(obs).reshape(buffer.buffer_size, buffer.n_envs)
-            self.critic_last = critic.values(np.asarray(self.model._last_obs))
+            self.critic_last = critic.values(np.asarray(model._last_obs))
 
 
 class After(BaseCallback):
@@ -66,11 +68,12 @@ class After(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
-        buffer = self.model.rollout_buffer
+        model: Any = self.model
+        buffer = model.rollout_buffer
         self.copy = {k: np.array(getattr(buffer, k), copy=True) for k in ("rewards", "values", "advantages", "returns")}
         with th.no_grad():
-            obs = th.as_tensor(np.asarray(self.model._last_obs))
-            self.last_values = self.model.policy.predict_values(obs).numpy().reshape(-1)
+            obs = th.as_tensor(np.asarray(model._last_obs))
+            self.last_values = model.policy.predict_values(obs).numpy().reshape(-1)
 
 
 def gae_by_definition(rewards: Any, values: Any, next_values: Any, ends: Any) -> np.ndarray:

@@ -55,7 +55,7 @@ def test_preset_learns_and_logs_intrinsic_metrics(name: str, tmp_path: Path) -> 
 
 def test_coverage_is_logged_where_the_number_of_states_is_known(tmp_path: Path) -> None:
     env = gym.make("FrozenLake-v1", is_slippery=False)  # Discrete(16) observations
-    model = PPO("MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model: Any = PPO("MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
     model.set_logger(configure(str(tmp_path), ["csv"]))
     model.learn(128, callback=IntrinsicRewardCallback(method="count", coef=0.1), log_interval=1)
     table = model.intrinsic_state.novelty
@@ -108,7 +108,7 @@ class GridObsEnv(gym.Env[Any, int]):
     """A 2-d Box observation: SB3's MlpPolicy flattens it, RND has no network for it."""
 
     observation_space = spaces.Box(0, 1, (2, 3), np.float32)
-    action_space = spaces.Discrete(2)
+    action_space = spaces.Discrete(2)  # type: ignore[assignment]
 
 
 @pytest.mark.parametrize(
@@ -137,3 +137,17 @@ def test_count_on_an_image_too_large_for_exact_counts() -> None:
     with pytest.raises(ValueError, match=r"more than exact counts accept.*simhash"):
         check_observation_space("count", spaces.Box(0, 255, (84, 84, 3), np.uint8))
     check_observation_space("simhash", spaces.Box(0, 255, (84, 84, 3), np.uint8))
+
+
+def test_user_preset_with_an_intrinsic_bonus_from_json(tmp_path: Path) -> None:
+    from agents import load_presets
+
+    path = tmp_path / "presets.json"
+    path.write_text(
+        '{"ppo-count-02": {"algo": "ppo", "description": "PPO + count 0.2 -> 0", "baseline": "ppo",'
+        ' "intrinsic": {"method": "count", "coef": [0.2, 0.0]}}}'
+    )
+    spec = load_presets(path)["ppo-count-02"]
+    callback = IntrinsicRewardCallback(**spec.intrinsic)  # type: ignore[arg-type]
+    assert callback.coef(1.0) == 0.2 and callback.coef(0.0) == 0.0
+    assert spec.to_dict()["intrinsic"] == {"method": "count", "coef": [0.2, 0.0]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,25 +67,25 @@ def test_predictor_learns_seen_states_not_unseen_ones() -> None:
 
 def test_rnd_state_round_trips_save_and_load(tmp_path: Path) -> None:
     env = suite.make("deepsea-6")
-    model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model: Any = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
     model.learn(128, callback=IntrinsicRewardCallback(method="rnd", coef=1.0))
     state = model.intrinsic_state
     assert isinstance(state, IntrinsicState) and state.return_rms.count > 1
+    assert isinstance(state.novelty, RND)
     model.save(tmp_path / "model.zip")
 
-    loaded = PPO.load(tmp_path / "model.zip", env=suite.make("deepsea-6"), device="cpu")
+    loaded: Any = PPO.load(tmp_path / "model.zip", env=suite.make("deepsea-6"), device="cpu")
     restored = loaded.intrinsic_state
     assert isinstance(restored, IntrinsicState) and isinstance(restored.novelty, RND)
+    before, after = state.novelty, restored.novelty
     for net in ("target", "predictor"):
-        for a, b in zip(
-            getattr(state.novelty, net).parameters(), getattr(restored.novelty, net).parameters(), strict=True
-        ):
+        for a, b in zip(getattr(before, net).parameters(), getattr(after, net).parameters(), strict=True):
             assert th.equal(a, b)
-    assert state.novelty.obs_rms is not None and restored.novelty.obs_rms is not None
-    np.testing.assert_array_equal(state.novelty.obs_rms.mean, restored.novelty.obs_rms.mean)
+    assert before.obs_rms is not None and after.obs_rms is not None
+    np.testing.assert_array_equal(before.obs_rms.mean, after.obs_rms.mean)
     assert restored.return_rms.var == state.return_rms.var
     probe = np.eye(36, dtype=np.float32)
-    np.testing.assert_allclose(restored.novelty.novelty(probe), state.novelty.novelty(probe))
+    np.testing.assert_allclose(after.novelty(probe), before.novelty(probe))
 
     # Continuing learn() after load reuses the restored state instead of starting a fresh one.
     count_before = restored.return_rms.count
@@ -96,9 +97,9 @@ def test_rnd_state_round_trips_save_and_load(tmp_path: Path) -> None:
 
 def test_count_table_round_trips_save_and_load(tmp_path: Path) -> None:
     env = suite.make("deepsea-6")
-    model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model: Any = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
     model.learn(128, callback=IntrinsicRewardCallback(method="count", coef=0.1))
     model.save(tmp_path / "model.zip")
-    loaded = PPO.load(tmp_path / "model.zip", device="cpu")
+    loaded: Any = PPO.load(tmp_path / "model.zip", device="cpu")
     assert loaded.intrinsic_state.novelty.table == model.intrinsic_state.novelty.table
     assert sum(loaded.intrinsic_state.novelty.table.values()) == 128
