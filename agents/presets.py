@@ -36,6 +36,7 @@ from rlfloor.callbacks import (
     EntropyScheduleCallback,
     FloorScheduleCallback,
 )
+from rlfloor.intrinsic import IntrinsicRewardCallback
 from rlfloor.policy_base import FLOOR_KWARGS
 from rlfloor.schedules import LinearSchedule
 
@@ -65,6 +66,8 @@ class AgentSpec:
     :param baseline: the stock preset this one is compared against (``None`` for a stock preset).
     :param adaptive_floor: keyword arguments of :class:`AdaptiveFloorCallback` (``{}``: its defaults):
         ``min_prob`` follows the returns, raised when they drop (runs on rlfloor's policy).
+    :param intrinsic: keyword arguments of :class:`rlfloor.intrinsic.IntrinsicRewardCallback`
+        (``{"method": "count", "coef": 0.1}``), or ``None`` for no intrinsic reward.
     :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
         temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
         ``False`` is ignored (the policy follows from the settings).
@@ -81,6 +84,7 @@ class AgentSpec:
     entropy_target: float | None = None
     baseline: str | None = None
     adaptive_floor: Mapping[str, Any] | None = None
+    intrinsic: Mapping[str, Any] | None = None
     floored: InitVar[bool | None] = None
 
     def __post_init__(self, floored: bool | None) -> None:
@@ -127,6 +131,12 @@ class AgentSpec:
             raise ValueError(f"agent {self.name!r}: choose entropy_schedule or entropy_target, not both")
         if self.entropy_target is not None and not (0.0 < self.entropy_target < 1.0):
             raise ValueError(f"agent {self.name!r}: entropy_target={self.entropy_target!r} must be in (0, 1)")
+        if self.intrinsic is not None:
+            object.__setattr__(self, "intrinsic", MappingProxyType(dict(self.intrinsic)))
+            try:
+                IntrinsicRewardCallback(**self.intrinsic)  # validates the settings now
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"agent {self.name!r}: intrinsic={dict(self.intrinsic)!r}: {error}") from error
 
     @property
     def uses_masks(self) -> bool:
@@ -195,9 +205,17 @@ class AgentSpec:
             "entropy_target": self.entropy_target,
             "baseline": self.baseline,
             "adaptive_floor": None if self.adaptive_floor is None else dict(self.adaptive_floor),
+            "intrinsic": None if self.intrinsic is None else dict(self.intrinsic),
         }
 
 
+COUNT_BETA = (0.1, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.1 -> 0 over the first half (tuned on DeepSea)
+# PPO normalizes advantages per minibatch: once the bonus is annealed away and the task is solved, the tiny
+# remaining advantages are scaled up to unit size and the policy random-walks off the solution (measured on
+# DeepSea-16; see the README). The intrinsic PPO presets therefore keep advantages unnormalized, as A2C does.
+UNNORMALIZED = MappingProxyType({"normalize_advantage": False})
+RND_COEF = 1.0  # RND bonus coefficient after normalization by the running std of intrinsic returns
+RND_SETTINGS: Mapping[str, Any] = MappingProxyType({"method": "rnd", "coef": RND_COEF})
 FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the others K<=5)
 
 _BUILTIN = (
@@ -288,6 +306,57 @@ _BUILTIN = (
         adaptive_floor={},
         baseline="ppo-mask",
     ),
+    AgentSpec(
+        "ppo-count",
+        "ppo",
+        "PPO (unnormalized advantages) + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 over half the run",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
+        algo_kwargs=UNNORMALIZED,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-simhash",
+        "ppo",
+        "PPO (unnormalized advantages) + SimHash (16 bits) count bonus, beta 0.1 -> 0 over half the run",
+        intrinsic={"method": "simhash", "coef": COUNT_BETA},
+        algo_kwargs=UNNORMALIZED,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-rnd",
+        "ppo",
+        f"PPO (unnormalized advantages) + RND bonus (coef {RND_COEF} on the normalized bonus)",
+        algo_kwargs=UNNORMALIZED,
+        intrinsic=RND_SETTINGS,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "a2c-count",
+        "a2c",
+        "A2C + count bonus beta/sqrt(N(s)), beta 0.1 -> 0 over half the run (exact counts)",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
+        baseline="a2c",
+    ),
+    AgentSpec(
+        "a2c-rnd", "a2c", f"A2C + RND bonus (coef {RND_COEF}, normalized)", intrinsic=RND_SETTINGS, baseline="a2c"
+    ),
+    AgentSpec(
+        "ppo-rnd-floor",
+        "ppo",
+        f"PPO (unnormalized advantages) + RND bonus, min_prob={FLOOR}",
+        policy_kwargs={"min_prob": FLOOR},
+        algo_kwargs=UNNORMALIZED,
+        intrinsic=RND_SETTINGS,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-mask-count",
+        "maskable-ppo",
+        "MaskablePPO (unnormalized advantages) + count bonus, beta 0.1 -> 0 over half the run",
+        intrinsic={"method": "count", "coef": COUNT_BETA},
+        algo_kwargs=UNNORMALIZED,
+        baseline="ppo-mask",
+    ),
 )
 
 PRESETS: dict[str, AgentSpec] = {spec.name: spec for spec in _BUILTIN}
@@ -363,6 +432,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "entropy_target": (int, float, type(None)),
     "baseline": (str, type(None)),
     "adaptive_floor": (dict, type(None)),
+    "intrinsic": (dict, type(None)),
     "floored": (bool,),
 }
 
@@ -521,11 +591,14 @@ def build_agent(
         device="cpu",
         **algo_kwargs,
     )
-    return model, exploration_callbacks(spec)
+    return model, exploration_callbacks(spec, model.observation_space)
 
 
-def exploration_callbacks(spec: AgentSpec) -> list[BaseCallback]:
-    """The callbacks of a preset's exploration components, in the order they act before each rollout."""
+def exploration_callbacks(spec: AgentSpec, observation_space: gym.Space[Any] | None = None) -> list[BaseCallback]:
+    """The callbacks of a preset's exploration components, in the order they act before each rollout.
+
+    :param observation_space: when given, components that depend on it (intrinsic rewards) check it now.
+    """
     callbacks: list[BaseCallback] = []
     if spec.floor_anneal is not None:
         callbacks.append(FloorScheduleCallback())
@@ -535,6 +608,11 @@ def exploration_callbacks(spec: AgentSpec) -> list[BaseCallback]:
         callbacks.append(AdaptiveEntropyCallback(target_fraction=spec.entropy_target))
     if spec.adaptive_floor is not None:
         callbacks.append(AdaptiveFloorCallback(**spec.adaptive_floor))
+    if spec.intrinsic is not None:
+        intrinsic = IntrinsicRewardCallback(**spec.intrinsic)
+        if observation_space is not None:
+            intrinsic.check_space(observation_space)  # an unsupported space fails here, before learn()
+        callbacks.append(intrinsic)
     return callbacks
 
 

@@ -94,9 +94,22 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
+def _without_unset(value: Any) -> Any:
+    """``value`` with every ``None`` entry of a mapping removed, recursively: an unset setting is an absent one."""
+    if isinstance(value, Mapping):
+        return {k: _without_unset(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_unset(v) for v in value]
+    return value
+
+
 def settings_key(settings: Any) -> str:
-    """Content key of a run's resolved settings: the first 16 hex digits of SHA-256 of the canonical JSON."""
-    return hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:16]
+    """Content key of a run's resolved settings: the first 16 hex digits of SHA-256 of the canonical JSON.
+
+    Entries that are ``None`` (an optional component left unset) do not count, so that adding a new
+    optional field to a preset or an env record does not change the key of the runs that leave it unset.
+    """
+    return hashlib.sha256(canonical_json(_without_unset(settings)).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -240,7 +253,11 @@ class RunStore:
         stored = self.read(self.result_path(spec))
         if stored is None:
             return "missing"
-        return "done" if stored.get("key") == spec.key else "changed"
+        # The key is recomputed from the stored settings, so a change of how keys are derived never
+        # discards a result whose settings are the same.
+        settings = stored.get("settings")
+        key = settings_key(settings) if isinstance(settings, dict) else stored.get("key")
+        return "done" if key == spec.key else "changed"
 
     def is_done(self, spec: RunSpec) -> bool:
         """True when the run finished before with the same resolved settings."""

@@ -22,6 +22,8 @@ def make_env(spec: AgentSpec) -> object:
         from sb3_contrib.common.wrappers import ActionMasker
 
         return make_vec_env(lambda: ActionMasker(gym.make("FrozenLake-v1", is_slippery=False), frozen_lake_masks))
+    if spec.intrinsic is not None and spec.intrinsic["method"] == "count":  # exact counts need discrete states
+        return make_vec_env("FrozenLake-v1", n_envs=2)
     return make_vec_env("CartPole-v1", n_envs=2)
 
 
@@ -48,7 +50,7 @@ def test_core_names_exist() -> None:
 
 
 def test_unknown_agent_lists_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown agent 'ppo-flor'; known agents: a2c, a2c-ent"):
+    with pytest.raises(ValueError, match=r"unknown agent 'ppo-flor'; known agents: a2c, a2c-count, a2c-ent"):
         get_agent("ppo-flor")
 
 

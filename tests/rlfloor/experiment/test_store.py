@@ -63,6 +63,20 @@ def test_settings_key_is_content_based() -> None:
     b = {"run": {"seed": 0}, "agent": {"policy_kwargs": {"min_prob": 0.05}, "algo": "ppo"}}
     assert settings_key(a) == settings_key(b)  # key order does not matter
     assert settings_key(a) != settings_key({**a, "agent": {"algo": "a2c", "policy_kwargs": {"min_prob": 0.4}}})
+    # an optional component left unset (None) is the same as one the settings never had, so adding a new
+    # optional preset field does not invalidate finished runs; a set one does count
+    assert settings_key({**a, "agent": {**a["agent"], "intrinsic": None}}) == settings_key(a)
+    assert settings_key({**a, "agent": {**a["agent"], "intrinsic": {"method": "count"}}}) != settings_key(a)
+
+
+def test_results_are_matched_by_their_stored_settings_not_the_stored_key(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    (spec,) = [s.with_settings({"agent": {"algo": "ppo", "adaptive_floor": None}}) for s in grid(["e"], ["a"], [0], 10)]
+    run_sweep([spec], sleepy_run, store, workers=1, progress=False)
+    record = json.loads(store.result_path(spec).read_text())
+    write_json_atomic(store.result_path(spec), {**record, "key": "written-by-an-older-version"})
+    assert store.status(spec) == "done"  # the key is recomputed from the stored settings
+    assert store.status(spec.with_settings({"agent": {"algo": "a2c"}})) == "changed"
 
 
 @pytest.mark.parametrize("content", ["null", '{"spec": {"env": "e"', '{"no": "spec"}'])

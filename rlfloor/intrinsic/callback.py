@@ -1,0 +1,416 @@
+"""Intrinsic rewards that enter the rewards *before* GAE, with the stock SB3 training loops.
+
+SB3's ``collect_rollouts`` (PPO, A2C and sb3-contrib's MaskablePPO alike) fills the rollout
+buffer, computes returns and advantages with ``RolloutBuffer.compute_returns_and_advantage``
+and only then calls ``callback.on_rollout_end()``; ``train()`` runs after it. Adding a bonus to
+``advantages``/``returns`` at that point (RLeXplore's SB3 integration) skips discounting and
+bootstrapping: the bonus of step ``t`` never reaches the actions that led to it. Here
+:class:`IntrinsicRewardCallback` instead
+
+1. records, at every step, the next observation (the true terminal observation where an episode
+   ended) and a copy of the extrinsic reward as the env returned it -- before SB3 adds
+   ``gamma * V(terminal)`` to the rewards of truncated episodes;
+2. at the end of the rollout computes the bonus of each next observation, scales it, and writes
+   ``ext_coef * r_ext + (SB3's timeout bootstrap, unchanged) + coef * r_int`` into
+   ``rollout_buffer.rewards``;
+3. recomputes returns and advantages with SB3's own ``compute_returns_and_advantage``, from the
+   values of the policy on the last observation and the last ``dones``, exactly as
+   ``collect_rollouts`` does.
+
+Scales are separate and logged: ``ext_coef`` (fixed) and ``coef`` (fixed or any schedule of
+``progress_remaining``); with ``normalize=True`` the bonus is divided by a running standard
+deviation of the discounted intrinsic returns (Burda et al. 2018, section 2.4).
+
+Episodic or not. With ``episodic=True`` (default) the bonus is part of one reward, cut at episode
+ends like the extrinsic one, and the policy's single value head learns the sum. With
+``episodic=False`` the intrinsic return runs on across episode ends (Burda et al.'s
+non-episodic intrinsic return), which one value head cannot learn together with an episodic
+extrinsic return: a second critic, owned by this callback and trained on the intrinsic
+returns, provides the intrinsic values; the policy's value head learns the extrinsic returns
+only; the advantages are the sum of the two GAEs (each computed by SB3's code).
+
+State (count tables, RND networks and normalizers, the return normalizer, the intrinsic critic)
+lives in an :class:`IntrinsicState` stored as the model attribute ``intrinsic_state``, which SB3
+pickles with ``model.save()`` and restores with ``load()``; a new callback given a loaded model
+continues with it.
+
+TensorBoard tags (per rollout): ``intrinsic/reward_raw`` (mean bonus before normalization),
+``intrinsic/reward`` (after normalization, before ``coef``), ``intrinsic/coef``,
+``intrinsic/share`` (``sum|coef*r_int| / (sum|ext_coef*r_ext| + sum|coef*r_int|)``),
+``intrinsic/predictor_loss`` (RND), ``intrinsic/distinct_states`` (count bonuses: table entries or
+non-empty SimHash buckets), ``intrinsic/coverage`` (exact counts of a space of known size:
+fraction of its states seen) and ``intrinsic/critic_loss`` (``episodic=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from numpy.typing import NDArray
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.preprocessing import preprocess_obs
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.utils import obs_as_tensor
+
+from rlfloor.checks import check_choice, check_int, check_number
+from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
+from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
+from rlfloor.rollout import progress_remaining
+from rlfloor.schedules import LinearSchedule, as_schedule, schedule_bounds
+
+METHODS = ("count", "simhash", "rnd")
+
+_METHOD_KWARGS = {
+    "count": ("max_states", "n_states"),
+    "simhash": ("bits", "seed"),
+    "rnd": ("embedding_dim", "hidden", "learning_rate", "epochs", "batch_size", "update_proportion", "seed"),
+}
+
+
+def check_observation_space(method: str, space: spaces.Space) -> None:
+    """Raise a one-line ``ValueError`` unless ``method`` supports the observation space."""
+    check_choice("method", method, METHODS)
+    if method == "count":
+        check_exact_space(space)
+    elif method == "simhash":
+        if not isinstance(space, spaces.Box | spaces.Discrete | spaces.MultiDiscrete | spaces.MultiBinary):
+            raise ValueError(f"observation space {type(space).__name__} is not supported by SimHash")
+    else:
+        check_rnd_space(space)
+
+
+def make_novelty(
+    method: str, space: spaces.Space, method_kwargs: Mapping[str, Any] | None = None
+) -> ExactCounter | SimHashCounter | RND:
+    """The novelty estimator of ``method`` (``count``, ``simhash`` or ``rnd``) for an observation space."""
+    check_observation_space(method, space)
+    kwargs = dict(method_kwargs or {})
+    unknown = set(kwargs) - set(_METHOD_KWARGS[method])
+    if unknown:
+        raise ValueError(
+            f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {list(_METHOD_KWARGS[method])}"
+        )
+    if method == "count":
+        return ExactCounter(space, **kwargs)
+    if method == "simhash":
+        return SimHashCounter(space, **kwargs)
+    return RND(space, **kwargs)
+
+
+class IntrinsicCritic:
+    """A value network for the non-episodic intrinsic return (the "second head" of Burda et al.).
+
+    :param observation_space: the environment's observation space.
+    :param hidden: hidden width (same architecture family as RND: MLP or small CNN).
+    :param learning_rate: Adam learning rate.
+    :param epochs: passes over each rollout.
+    :param batch_size: minibatch size.
+    :param seed: seed of the initialisation.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        hidden: int = 64,
+        learning_rate: float = 1e-3,
+        epochs: int = 4,
+        batch_size: int = 64,
+        seed: int = 0,
+    ) -> None:
+        self.observation_space = observation_space
+        state = th.random.get_rng_state()
+        th.manual_seed(check_int("seed", seed, 0))
+        self.net = rnd_network(observation_space, 1, check_int("hidden", hidden, 1))
+        th.random.set_rng_state(state)
+        self.optimizer = th.optim.Adam(
+            self.net.parameters(), lr=check_number("learning_rate", learning_rate, 0.0, low_open=True)
+        )
+        self.epochs = check_int("epochs", epochs, 1)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self._rng = np.random.default_rng(seed)
+
+    def _inputs(self, obs: NDArray[np.generic]) -> th.Tensor:
+        tensor = preprocess_obs(th.as_tensor(np.asarray(obs)), self.observation_space)
+        assert isinstance(tensor, th.Tensor)
+        return tensor
+
+    def values(self, obs: NDArray[np.generic]) -> NDArray[np.float32]:
+        """Predicted intrinsic value of each observation."""
+        with th.no_grad():
+            return self.net(self._inputs(obs)).reshape(-1).numpy().astype(np.float32)
+
+    def train(self, obs: NDArray[np.generic], returns: NDArray[np.floating]) -> float:
+        """Regress the values on the intrinsic returns; return the mean loss of the last epoch."""
+        x = self._inputs(obs)
+        y = th.as_tensor(np.asarray(returns, dtype=np.float32).reshape(-1))
+        losses: list[float] = []
+        for _ in range(self.epochs):
+            losses = []
+            order = self._rng.permutation(len(x))
+            for start in range(0, len(x), self.batch_size):
+                index = th.as_tensor(order[start : start + self.batch_size])
+                loss = (self.net(x[index]).reshape(-1) - y[index]).pow(2).mean()
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                losses.append(loss.item())
+        return float(np.mean(losses))
+
+
+class IntrinsicState:
+    """Everything an intrinsic bonus learns during training; saved with the model as ``model.intrinsic_state``.
+
+    :param method: ``count``, ``simhash`` or ``rnd``.
+    :param novelty: the count table or RND networks.
+    :param critic: the intrinsic critic (non-episodic returns only).
+    """
+
+    def __init__(
+        self, method: str, novelty: ExactCounter | SimHashCounter | RND, critic: IntrinsicCritic | None = None
+    ) -> None:
+        self.method = method
+        self.novelty = novelty
+        self.critic = critic
+        self.return_rms = RunningMeanStd(shape=())
+        """Running variance of the discounted intrinsic returns (reward normalization)."""
+        self.forward_returns: NDArray[np.float64] | None = None
+        """Per-env discounted sum of past intrinsic rewards (Burda et al.'s ``RewardForwardFilter``)."""
+
+    def bonus(self, next_obs: NDArray[np.generic]) -> tuple[NDArray[np.float64], dict[str, float]]:
+        """Raw bonus of each next observation (a batch), updating counts or normalizers; and metrics."""
+        novelty = self.novelty
+        if isinstance(novelty, RND):
+            novelty.update_normalizer(next_obs)
+            raw = novelty.novelty(next_obs)
+            return raw, {"predictor_loss": novelty.train(next_obs)}
+        counts = novelty.update(next_obs)
+        metrics: dict[str, float] = {"distinct_states": float(novelty.distinct)}
+        if isinstance(novelty, ExactCounter):
+            coverage = novelty.coverage()
+            if coverage is not None:
+                metrics["coverage"] = coverage
+        return 1.0 / np.sqrt(counts), metrics
+
+    def normalize(self, raw: NDArray[np.float64], gamma: float) -> NDArray[np.float64]:
+        """Divide ``raw`` (shape ``(n_steps, n_envs)``) by the running std of the discounted intrinsic returns."""
+        n_envs = raw.shape[1]
+        if self.forward_returns is None or len(self.forward_returns) != n_envs:
+            self.forward_returns = np.zeros(n_envs)
+        returns = np.empty_like(raw)
+        for t in range(len(raw)):
+            self.forward_returns = self.forward_returns * gamma + raw[t]
+            returns[t] = self.forward_returns
+        self.return_rms.update(returns.reshape(-1))
+        return raw / np.sqrt(self.return_rms.var + 1e-8)
+
+
+def _as_coef(value: Any) -> Callable[[float], float]:
+    if isinstance(value, list | tuple):
+        if len(value) not in (2, 3):
+            raise ValueError(f"coef={value!r} must be a number, a schedule or (start, end[, end_fraction])")
+        value = LinearSchedule(*(check_number("coef", v) for v in value))
+    if not callable(value):
+        check_number("coef", value, 0.0)
+    schedule = as_schedule(value)
+    bounds = schedule_bounds(schedule)
+    if bounds is not None and bounds[0] < 0:
+        raise ValueError(f"coef={value!r} takes negative values; the intrinsic coefficient must be >= 0")
+    return schedule
+
+
+class IntrinsicRewardCallback(BaseCallback):
+    """Add an intrinsic bonus to the rollout's rewards and recompute SB3's GAE (see the module docstring).
+
+    :param method: ``"count"`` (exact counts, ``coef / sqrt(N(s))``), ``"simhash"`` (SimHash
+        pseudo-counts) or ``"rnd"`` (Random Network Distillation).
+    :param coef: the intrinsic coefficient (``beta`` of the count bonus): a number >= 0, a schedule
+        of ``progress_remaining`` (:mod:`rlfloor.schedules`), or ``(start, end[, end_fraction])``: annealed
+        linearly from ``start`` to ``end`` over the first ``end_fraction`` of training (default 1).
+    :param ext_coef: the extrinsic coefficient (>= 0).
+    :param normalize: divide the bonus by a running std of intrinsic returns (default: True for RND,
+        False for counts, whose ``1/sqrt(N)`` already has a meaningful scale).
+    :param episodic: cut the intrinsic return at episode ends (one value head); ``False`` runs it on
+        across episodes with a second critic owned by this callback.
+    :param method_kwargs: arguments of the novelty estimator (``max_states``, ``n_states``; ``bits``, ``seed``;
+        RND's ``embedding_dim``, ``hidden``, ``learning_rate``, ``epochs``, ``batch_size``,
+        ``update_proportion``, ``seed``).
+    :param critic_kwargs: arguments of :class:`IntrinsicCritic` (``episodic=False`` only).
+    :param verbose: SB3 verbosity.
+    """
+
+    def __init__(
+        self,
+        method: str = "count",
+        coef: Any = 0.1,
+        ext_coef: float = 1.0,
+        normalize: bool | None = None,
+        episodic: bool = True,
+        method_kwargs: Mapping[str, Any] | None = None,
+        critic_kwargs: Mapping[str, Any] | None = None,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(verbose)
+        self.method = check_choice("method", method, METHODS)
+        self.coef = _as_coef(coef)
+        self.ext_coef = check_number("ext_coef", ext_coef, 0.0)
+        if normalize is not None and not isinstance(normalize, bool):
+            raise ValueError(f"normalize={normalize!r} must be True, False or None")
+        self.normalize = (method == "rnd") if normalize is None else normalize
+        if not isinstance(episodic, bool):
+            raise ValueError(f"episodic={episodic!r} must be True or False")
+        self.episodic = episodic
+        self.method_kwargs = dict(method_kwargs or {})
+        unknown = set(self.method_kwargs) - set(_METHOD_KWARGS[method])
+        if unknown:
+            allowed = list(_METHOD_KWARGS[method])
+            raise ValueError(f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {allowed}")
+        self.critic_kwargs = dict(critic_kwargs or {})
+        allowed_critic = {"hidden", "learning_rate", "epochs", "batch_size", "seed"}
+        if set(self.critic_kwargs) - allowed_critic:
+            raise ValueError(
+                f"critic_kwargs {sorted(set(self.critic_kwargs) - allowed_critic)} not in {sorted(allowed_critic)}"
+            )
+        self.state: IntrinsicState | None = None
+        self._next_obs: NDArray[np.generic] | None = None
+        self._ext: NDArray[np.float32] | None = None
+        self._step = 0
+
+    # -- set-up --------------------------------------------------------------------------------
+    def check_space(self, observation_space: spaces.Space) -> None:
+        """Raise ``ValueError`` now (before any training) if the method cannot handle the space."""
+        check_observation_space(self.method, observation_space)
+
+    def _init_callback(self) -> None:
+        model = self.model
+        if not isinstance(model, OnPolicyAlgorithm):
+            raise ValueError(
+                f"IntrinsicRewardCallback needs an on-policy algorithm (PPO, A2C, MaskablePPO), got "
+                f"{type(model).__name__}"
+            )
+        space = model.observation_space
+        self.check_space(space)
+        state = getattr(model, "intrinsic_state", None)
+        if not (
+            isinstance(state, IntrinsicState)
+            and state.method == self.method
+            and (state.critic is None) == self.episodic
+        ):
+            seed = 0 if model.seed is None else int(model.seed)
+            kwargs = dict(self.method_kwargs)
+            if self.method != "count":
+                kwargs.setdefault("seed", seed)
+            critic = None if self.episodic else IntrinsicCritic(space, **{"seed": seed, **self.critic_kwargs})
+            state = IntrinsicState(self.method, make_novelty(self.method, space, kwargs), critic)
+            model.intrinsic_state = state  # type: ignore[attr-defined]  # pickled by model.save()
+        self.state = state
+
+    # -- per step ------------------------------------------------------------------------------
+    def _on_rollout_start(self) -> None:
+        self._step = 0
+
+    def _on_step(self) -> bool:
+        new_obs = np.asarray(self.locals["new_obs"])
+        if self._next_obs is None or self._next_obs.shape[1:] != new_obs.shape or self._next_obs.dtype != new_obs.dtype:
+            n_steps = cast(OnPolicyAlgorithm, self.model).rollout_buffer.buffer_size
+            self._next_obs = np.empty((n_steps, *new_obs.shape), dtype=new_obs.dtype)
+            self._ext = np.empty((n_steps, len(new_obs)), dtype=np.float32)
+        assert self._ext is not None
+        row = self._next_obs[self._step]
+        row[:] = new_obs
+        for index, done in enumerate(self.locals["dones"]):
+            if done:
+                terminal = self.locals["infos"][index].get("terminal_observation")
+                if terminal is not None:
+                    row[index] = terminal
+        # Copied before SB3 adds gamma * V(terminal) to the rewards of truncated episodes (in place).
+        self._ext[self._step] = self.locals["rewards"]
+        self._step += 1
+        return True
+
+    # -- end of rollout ------------------------------------------------------------------------
+    def _on_rollout_end(self) -> None:
+        assert self.state is not None and self._next_obs is not None and self._ext is not None
+        model = cast(OnPolicyAlgorithm, self.model)
+        buffer: RolloutBuffer = model.rollout_buffer
+        n_steps, n_envs = buffer.buffer_size, buffer.n_envs
+        if self._step != n_steps:
+            raise RuntimeError(f"IntrinsicRewardCallback saw {self._step} steps of a {n_steps}-step rollout")
+        flat = self._next_obs.reshape(n_steps * n_envs, *self._next_obs.shape[2:])
+        raw, metrics = self.state.bonus(flat)
+        raw = raw.reshape(n_steps, n_envs)
+        scaled = self.state.normalize(raw, buffer.gamma) if self.normalize else raw
+        coef = float(self.coef(progress_remaining(model)))
+        if coef < 0 or not np.isfinite(coef):
+            raise ValueError(f"the intrinsic coefficient schedule gave coef={coef!r}; it must be a finite number >= 0")
+        intrinsic = (coef * scaled).astype(np.float32)
+        extrinsic = self._ext
+        bootstrap = buffer.rewards - extrinsic  # SB3's gamma * V(terminal) on truncated steps, 0 elsewhere
+        ext_rewards = (self.ext_coef * extrinsic + bootstrap).astype(np.float32)
+        last_obs = model._last_obs
+        dones = np.asarray(model._last_episode_starts)
+        with th.no_grad():
+            last_values = model.policy.predict_values(obs_as_tensor(last_obs, model.device))  # type: ignore[arg-type]
+        if self.episodic:
+            buffer.rewards = ext_rewards + intrinsic
+            buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+        else:
+            self._two_critics(buffer, ext_rewards, intrinsic, last_values, dones, metrics)
+
+        total_ext = float(np.abs(self.ext_coef * extrinsic).sum())
+        total_int = float(np.abs(intrinsic).sum())
+        self.logger.record("intrinsic/reward_raw", float(raw.mean()))
+        self.logger.record("intrinsic/reward", float(scaled.mean()))
+        self.logger.record("intrinsic/coef", coef)
+        self.logger.record("intrinsic/share", total_int / (total_ext + total_int) if total_ext + total_int > 0 else 0.0)
+        for key, value in metrics.items():
+            self.logger.record(f"intrinsic/{key}", value)
+
+    def _two_critics(
+        self,
+        buffer: RolloutBuffer,
+        ext_rewards: NDArray[np.float32],
+        intrinsic: NDArray[np.float32],
+        last_values: th.Tensor,
+        dones: NDArray[Any],
+        metrics: dict[str, float],
+    ) -> None:
+        """Extrinsic GAE with the policy's values and episode ends, intrinsic GAE with the intrinsic critic
+        and no episode ends; advantages add, the policy's value head keeps the extrinsic returns."""
+        critic = self.state.critic if self.state is not None else None
+        assert critic is not None
+        n_steps, n_envs = buffer.buffer_size, buffer.n_envs
+        buffer.rewards = ext_rewards
+        buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+        ext_advantages, ext_returns = buffer.advantages.copy(), buffer.returns.copy()
+
+        obs = buffer.observations.reshape(n_steps * n_envs, *buffer.observations.shape[2:])
+        int_values = critic.values(obs).reshape(n_steps, n_envs)
+        last_int = th.as_tensor(critic.values(np.asarray(self.model._last_obs)))
+        saved_values, saved_starts = buffer.values, buffer.episode_starts
+        buffer.rewards, buffer.values = intrinsic, int_values
+        buffer.episode_starts = np.zeros_like(saved_starts)
+        try:
+            buffer.compute_returns_and_advantage(last_values=last_int, dones=np.zeros(n_envs, dtype=bool))
+            int_advantages, int_returns = buffer.advantages.copy(), buffer.returns.copy()
+        finally:
+            buffer.values, buffer.episode_starts = saved_values, saved_starts
+        buffer.rewards = ext_rewards + intrinsic
+        buffer.advantages = ext_advantages + int_advantages
+        buffer.returns = ext_returns
+        metrics["critic_loss"] = critic.train(obs, int_returns.reshape(-1))
+
+
+__all__ = [
+    "METHODS",
+    "IntrinsicCritic",
+    "IntrinsicRewardCallback",
+    "IntrinsicState",
+    "check_observation_space",
+    "make_novelty",
+]

@@ -1,0 +1,104 @@
+"""Count tables (exact and SimHash): counts, keys, memory bounds and determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from rlfloor.intrinsic import ExactCounter, SimHashCounter, check_exact_space, exact_state_count
+
+
+def one_hot(index: int, size: int = 9) -> np.ndarray:
+    obs = np.zeros(size, dtype=np.float32)
+    obs[index] = 1.0
+    return obs
+
+
+def test_exact_counts_accumulate_within_and_across_batches() -> None:
+    counter = ExactCounter(spaces.Box(0, 1, (9,), np.float32))
+    first = counter.update(np.stack([one_hot(0), one_hot(3), one_hot(0)]))
+    np.testing.assert_array_equal(first, [2, 1, 2])  # counts after the whole batch (Tang et al., Alg. 1)
+    second = counter.update(np.stack([one_hot(3), one_hot(5)]))
+    np.testing.assert_array_equal(second, [2, 1])
+    assert counter.distinct == 3
+
+
+def test_exact_keys_ignore_dtype_and_negative_zero() -> None:
+    counter = ExactCounter(spaces.Box(-3, 3, (2,), np.int64))
+    keys = counter.keys(np.array([[0.0, 2.0], [-0.0, 2.0]]))
+    assert keys[0] == keys[1] == counter.keys(np.array([[0, 2]], dtype=np.int64))[0]
+    assert counter.keys(np.array([[2, 0]]))[0] != keys[0]
+
+
+def test_exact_coverage_of_a_discrete_space() -> None:
+    counter = ExactCounter(spaces.Discrete(8))
+    counter.update(np.array([0, 1, 1, 7]))
+    assert counter.coverage() == pytest.approx(3 / 8)
+    assert exact_state_count(spaces.MultiDiscrete([3, 4])) == 12
+    assert exact_state_count(spaces.Box(0, 1, (9,), np.float32)) == 2**9
+    assert exact_state_count(spaces.Box(-np.inf, np.inf, (2,))) is None
+
+
+def test_exact_table_is_capped() -> None:
+    counter = ExactCounter(spaces.Discrete(10), max_states=3)
+    with pytest.warns(UserWarning, match="table full"):
+        counts = counter.update(np.arange(5))
+    assert counter.distinct == 3
+    assert counter.overflow == 2
+    np.testing.assert_array_equal(counts, [1, 1, 1, 1, 1])  # states beyond the cap count as seen once
+    np.testing.assert_array_equal(counter.update(np.array([0, 4])), [2, 1])
+
+
+def test_exact_counts_refuse_continuous_values() -> None:
+    counter = ExactCounter(spaces.Box(0, 1, (2,), np.float32))
+    with pytest.raises(ValueError, match="non-integer observation values"):
+        counter.update(np.array([[0.5, 1.0]]))
+
+
+@pytest.mark.parametrize(
+    ("space", "match"),
+    [
+        (spaces.Box(-np.inf, np.inf, (4,), np.float32), "simhash"),
+        (spaces.Box(0, 255, (100, 100, 3), np.uint8), "more than exact counts accept"),
+        (spaces.Dict({"a": spaces.Discrete(2)}), "not supported"),
+    ],
+)
+def test_exact_space_check(space: spaces.Space, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        check_exact_space(space)
+
+
+def test_simhash_codes_shape_range_and_memory() -> None:
+    space = spaces.Box(-1.0, 1.0, (5,), np.float32)
+    counter = SimHashCounter(space, bits=6, seed=1)
+    obs = np.random.default_rng(0).uniform(-1, 1, (50, 5)).astype(np.float32)
+    codes = counter.codes(obs)
+    assert codes.shape == (50,)
+    assert codes.dtype == np.int64
+    assert ((codes >= 0) & (codes < 2**6)).all()
+    assert counter.table.shape == (2**6,)  # fixed memory: 2**bits counters
+    assert counter.projection.shape == (5, 6)
+    counts = counter.update(obs)
+    assert counter.table.sum() == 50
+    np.testing.assert_array_equal(counts, counter.table[codes])
+
+
+def test_simhash_is_deterministic_per_seed_and_locality_sensitive() -> None:
+    space = spaces.Box(-1.0, 1.0, (8,), np.float32)
+    obs = np.random.default_rng(0).uniform(-1, 1, (100, 8)).astype(np.float32)
+    a, b, c = SimHashCounter(space, seed=3), SimHashCounter(space, seed=3), SimHashCounter(space, seed=4)
+    np.testing.assert_array_equal(a.codes(obs), b.codes(obs))
+    assert not np.array_equal(a.codes(obs), c.codes(obs))
+    np.testing.assert_array_equal(a.codes(obs), a.codes(obs * 2.5))  # sign(A x) ignores a positive scale
+    assert (a.codes(obs) != a.codes(-obs)).all()  # every bit flips
+
+
+def test_simhash_images_and_discrete() -> None:
+    image = SimHashCounter(spaces.Box(0, 255, (7, 7, 3), np.uint8), bits=8)
+    assert image.projection.shape == (147, 8)
+    assert image.codes(np.zeros((4, 7, 7, 3), np.uint8)).shape == (4,)
+    discrete = SimHashCounter(spaces.Discrete(5), bits=4)
+    assert discrete.projection.shape == (5, 4)  # one-hot features
+    with pytest.raises(ValueError, match="bits=30"):
+        SimHashCounter(spaces.Discrete(5), bits=30)
