@@ -35,8 +35,8 @@ from rlfloor.callbacks import (
     AdaptiveFloorCallback,
     EntropyScheduleCallback,
     FloorScheduleCallback,
+    IntrinsicRewardCallback,
 )
-from rlfloor.intrinsic import IntrinsicRewardCallback
 from rlfloor.policy_base import FLOOR_KWARGS
 from rlfloor.schedules import LinearSchedule
 

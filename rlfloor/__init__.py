@@ -1,14 +1,26 @@
 """rlfloor: exploration for policy-gradient RL.
 
-* :mod:`rlfloor.policies` -- floored SB3 actor-critic policies (PPO, A2C; maskable ones for MaskablePPO);
-* :mod:`rlfloor.distributions`, :mod:`rlfloor.maskable` -- the floored action distributions;
-* :mod:`rlfloor.logits` -- temperature, straight-through clipping, logit-range penalty, centered logits;
-* :mod:`rlfloor.entropy` -- scheduled and adaptive entropy coefficients;
-* :mod:`rlfloor.schedules` -- schedules of training progress;
-* :mod:`rlfloor.callbacks` -- floor schedule, entropy control and exploration metrics callbacks;
-* :mod:`rlfloor.sweep`, :mod:`rlfloor.ray_backend`, :mod:`rlfloor.report` -- grids of runs and their statistics.
+The library:
 
+* :mod:`rlfloor.policies` -- floored SB3 actor-critic policies (PPO, A2C), :func:`~rlfloor.policies.floored_from_stock`;
+  :mod:`rlfloor.policy_base` -- the mixin they share; :mod:`rlfloor.contrib` -- the maskable ones (MaskablePPO);
+* :mod:`rlfloor.distributions` -- the floored action distributions (one floored log-prob function);
+* :mod:`rlfloor.logits` -- temperature, straight-through clipping, logit-range penalty, centered logits;
+* :mod:`rlfloor.schedules` -- schedules of training progress;
+* :mod:`rlfloor.callbacks` -- one job per callback: floor schedule, adaptive floor, entropy control,
+  exploration metrics (policy statistics, visits, loss terms, gradient coherence);
+* :mod:`rlfloor.intrinsic` -- count, SimHash and RND bonuses that enter the rewards before GAE;
+* :mod:`rlfloor.stats` -- pure functions behind the metrics;
+* :mod:`rlfloor.export` -- ONNX export; :mod:`rlfloor.checks` -- argument checks.
+
+The harness, which nothing above imports:
+
+* :mod:`rlfloor.experiment` -- run one preset on one env, the content-keyed results store, sweeps on a
+  local process pool or Ray, and the rliable report.
+
+Old paths (``rlfloor.maskable``, ``rlfloor.metrics``, ``rlfloor.entropy``, ``rlfloor.rollout``,
+``rlfloor.sweep``, ``rlfloor.ray_backend``, ``rlfloor.report``) re-export the names that moved.
 The library knows nothing of the benchmark environments (``envs``) or the agent presets (``agents``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 import torch as th
+from rlfloor.config import parse_config
 
 from agents import build_agent, get_agent
-from rlfloor.config import parse_config
 
 TARGET = 1.5
 

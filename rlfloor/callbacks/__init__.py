@@ -5,6 +5,8 @@
   raises the floor when the returns drop and lets it decay while they hold;
 * :class:`EntropyScheduleCallback`, :class:`AdaptiveEntropyCallback` (:mod:`~rlfloor.callbacks.entropy`)
   set the entropy coefficient;
+* :class:`IntrinsicRewardCallback` (:mod:`rlfloor.intrinsic`) adds count, SimHash or RND bonuses to the
+  rollout's rewards before SB3's GAE;
 * :class:`ExplorationMetricsCallback` (:mod:`~rlfloor.callbacks.metrics`) logs every exploration metric.
   It composes :class:`RolloutEvaluator` (:mod:`~rlfloor.callbacks.rollout`, one batched evaluation of the
   rollout shared by the others), :class:`PolicyStatisticsCallback`, :class:`VisitsCallback`,
@@ -22,6 +24,7 @@ from rlfloor.callbacks.metrics import ExplorationMetricsCallback
 from rlfloor.callbacks.policy_stats import PolicyStatisticsCallback
 from rlfloor.callbacks.rollout import RolloutEvaluator
 from rlfloor.callbacks.visits import VisitsCallback
+from rlfloor.intrinsic import IntrinsicRewardCallback
 from rlfloor.schedules import progress_remaining  # noqa: F401  (importable from here before; kept)
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "ExplorationMetricsCallback",
     "FloorScheduleCallback",
     "GradientCoherenceCallback",
+    "IntrinsicRewardCallback",
     "LossTermsCallback",
     "PolicyStatisticsCallback",
     "RolloutEvaluator",

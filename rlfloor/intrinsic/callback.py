@@ -61,8 +61,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
 from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
-from rlfloor.rollout import progress_remaining
-from rlfloor.schedules import LinearSchedule, as_schedule, schedule_bounds
+from rlfloor.schedules import LinearSchedule, as_schedule, progress_remaining, schedule_bounds
 
 METHODS = ("count", "simhash", "rnd")
 
