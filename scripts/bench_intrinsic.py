@@ -15,21 +15,26 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 import torch as th
-from rlfloor.config import parse_config
+import tyro
 
 from agents import build_agent, get_agent
+from rlfloor.checks import check_int
 
 TARGET = 1.5
 
 
 @dataclass
 class BenchConfig:
-    timesteps: int = field(default=10_000, metadata={"help": "environment steps per training run"})
-    rounds: int = field(default=3, metadata={"help": "alternating rounds (one run of every agent per round)"})
-    baseline: str = field(default="ppo", metadata={"help": "the stock preset"})
-    agents: list[str] = field(
-        default_factory=lambda: ["ppo-simhash", "ppo-rnd"], metadata={"help": "intrinsic presets to time"}
-    )
+    """Stock vs intrinsic-reward training wall time on CartPole-v1."""
+
+    timesteps: int = 10_000
+    """environment steps per training run"""
+    rounds: int = 3
+    """alternating rounds (one run of every agent per round)"""
+    baseline: str = "ppo"
+    """the stock preset"""
+    agents: list[str] = field(default_factory=lambda: ["ppo-simhash", "ppo-rnd"])
+    """intrinsic presets to time"""
 
 
 def train_seconds(agent: str, timesteps: int, seed: int) -> float:
@@ -40,12 +45,15 @@ def train_seconds(agent: str, timesteps: int, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    config = parse_config(BenchConfig, description=__doc__)
-    if config.timesteps <= 0 or config.rounds <= 0:
-        raise SystemExit(f"error: --timesteps and --rounds must be positive, got {config.timesteps}, {config.rounds}")
-    for name in [config.baseline, *config.agents]:
-        get_agent(name)  # unknown names fail here, before any timing
+def main(config: BenchConfig) -> None:
+    """Time every preset, alternating, and print each intrinsic preset's ratio to stock."""
+    try:
+        check_int("--timesteps", config.timesteps, 1)
+        check_int("--rounds", config.rounds, 1)
+        for name in [config.baseline, *config.agents]:
+            get_agent(name)  # unknown names fail here, before any timing
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     th.set_num_threads(1)
     print(f"CartPole-v1, {config.timesteps} steps per run, {config.rounds} alternating rounds")
     names = [config.baseline, *config.agents]
@@ -64,4 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tyro.cli(BenchConfig))
