@@ -9,7 +9,7 @@ Everywhere an env is named (``scripts/train.py --env``, ``scripts/compare.py --e
   its ids), as ``gymnasium.make`` does.
 
 A Gymnasium id from a package whose observations a flat policy cannot read gets that package's standard
-observation wrapper (:data:`PACKAGE_WRAPPERS`; MiniGrid: ``ImgObsWrapper``, as the suite's MiniGrid
+observation wrapper (:data:`PACKAGE_WRAPPERS`; MiniGrid: rl-zoo3's ``FlatObsWrapper``, as the suite's MiniGrid
 entries use), recorded with the run. An env outside the suite has no reference returns unless they are
 given (``references``); without both, its runs report raw returns. Needs gymnasium and numpy only.
 """
@@ -28,7 +28,7 @@ import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs import suite
 
 REFERENCE_KEYS = ("random", "optimal")
-PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": ("minigrid.wrappers.ImgObsWrapper",)}
+PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": ("envs.external.minigrid.FlatObsWrapper",)}
 """Observation wrappers applied to ids registered by these packages (by the entry point's top module)."""
 
 

@@ -37,9 +37,10 @@ def test_registered_gymnasium_id() -> None:
 def test_module_env_id_imports_the_module_and_applies_the_package_wrapper() -> None:
     pytest.importorskip("minigrid")
     env = resolve.resolve("minigrid:MiniGrid-Empty-5x5-v0")
-    assert env.wrappers == ("minigrid.wrappers.ImgObsWrapper",)
+    assert env.wrappers == ("envs.external.minigrid.FlatObsWrapper",)
     made = env.make()
-    assert isinstance(made.observation_space, gym.spaces.Box) and made.observation_space.shape == (7, 7, 3)
+    # FlatObsWrapper (rl-zoo3's MiniGrid observation): the 7x7x3 view and 96 one-hot mission characters (28 codes)
+    assert isinstance(made.observation_space, gym.spaces.Box) and made.observation_space.shape == (7 * 7 * 3 + 96 * 28,)
 
 
 def test_unknown_names_fail_in_one_line_listing_what_is_accepted() -> None:
