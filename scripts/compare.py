@@ -45,7 +45,8 @@ from rlfloor.experiment.run import check_compatible
 DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-goals"]
 # The default run takes half of each task's suite budget so that it fits in ~10 minutes on
 # 2 cores; the bandit's switch (every 10k pulls) still happens once within its 20k steps.
-DEFAULT_AGENTS = ["ppo", "ppo-floor", "a2c", "a2c-floor", "ppo-ent-adaptive"]
+# One preset of each family against stock: constant floor, adaptive floor, adaptive entropy, count bonus.
+DEFAULT_AGENTS = ["ppo", "ppo-floor", "ppo-floor-adaptive", "ppo-ent-adaptive", "ppo-count", "a2c", "a2c-floor"]
 DEFAULT_BUDGET = 50_000  # steps of a run on an env outside the suite (before --budget-scale)
 
 
