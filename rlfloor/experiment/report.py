@@ -245,20 +245,23 @@ def save_task_curves(
     rows = -(-len(tasks) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.4 * rows), squeeze=False)
     methods = sorted({m for per_task in curves.values() for m in per_task})
-    colors = dict(zip(methods, plt.get_cmap("tab10")(np.linspace(0, 1, 10)), strict=False))
+    palette = plt.get_cmap("tab20").colors  # 20 colours, cycled for larger grids
+    colors = {method: palette[i % len(palette)] for i, method in enumerate(methods)}
+    handles: dict[str, Any] = {}
     for ax, task in zip(axes.flat, tasks, strict=False):
         per_method = {m: np.asarray(c, dtype=float)[:, None, :] for m, c in curves[task].items()}
         points, cis = curve_intervals(per_method, reps=reps)
         for method in per_method:
-            ax.plot(steps[task], points[method], color=colors[method], label=method)
+            (handles[method],) = ax.plot(steps[task], points[method], color=colors[method], label=method)
             ax.fill_between(steps[task], cis[method][0], cis[method][1], color=colors[method], alpha=0.2)
         ax.set_title(task, fontsize="medium")
         ax.set_xlabel("env steps")
         ax.set_ylabel(ylabels.get(task, "score"))
     for ax in list(axes.flat)[len(tasks) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize="x-small")
-    fig.tight_layout()
+    # One legend for the figure: tasks may be run by different groups of methods (masked envs).
+    fig.legend([handles[m] for m in methods], methods, loc="lower center", ncol=min(6, len(methods)), fontsize="small")
+    fig.tight_layout(rect=(0, 0.04 * (1 + (len(methods) - 1) // 6), 1, 1))
     return _save(fig, path)
 
 

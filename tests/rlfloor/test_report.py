@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,18 @@ def test_probability_of_improvement_matches_hand_computation() -> None:
 def test_markdown_table() -> None:
     table = report.markdown_table(["a", "b"], [[1, "x"]])
     assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |"]
+
+
+def test_task_curves_draw_every_method_even_when_groups_run_different_tasks(tmp_path: Path) -> None:
+    # 11 methods (more than one 10-colour cycle), and a masked task that only 3 of them run: the
+    # published probe comparison's shape, which once failed with a KeyError on the 11th method.
+    rng = np.random.default_rng(0)
+    plain = [f"m{i}" for i in range(8)]
+    masked = ["mask-a", "mask-b", "mask-c"]
+    curves = {
+        "task": {m: rng.random((3, 5)) for m in plain},
+        "masked-task": {m: rng.random((3, 5)) for m in masked},
+    }
+    steps = {task: np.arange(1, 6) * 100 for task in curves}
+    path = report.save_task_curves(curves, steps, tmp_path / "task_curves.png", {"task": "score"}, reps=20)
+    assert path.stat().st_size > 0 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
