@@ -245,8 +245,8 @@ def save_task_curves(
     rows = -(-len(tasks) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.4 * rows), squeeze=False)
     methods = sorted({m for per_task in curves.values() for m in per_task})
-    palette = plt.get_cmap("tab20").colors  # 20 colours, cycled for larger grids
-    colors = {method: palette[i % len(palette)] for i, method in enumerate(methods)}
+    palette = plt.get_cmap("tab20")  # 20 colours, cycled for larger grids
+    colors = {method: palette((i % 20) / 19) for i, method in enumerate(methods)}
     handles: dict[str, Any] = {}
     for ax, task in zip(axes.flat, tasks, strict=False):
         per_method = {m: np.asarray(c, dtype=float)[:, None, :] for m, c in curves[task].items()}
