@@ -255,7 +255,7 @@ def build_report(config: CompareConfig, plan: Plan, store: RunStore, command: st
 
 def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: str) -> str:
     keys = {spec.run_id: spec.key for spec in plan.specs}
-    results = [r for r in store.results() if keys.get(RunSpec.from_dict(r["spec"]).run_id) == r.get("key")]
+    results = [r for r in store.results() if keys.get(RunSpec.from_dict(r["spec"]).run_id) == store.record_key(r)]
     normalized = {env: normalization(env, plan) for env in plan.envs}
     for r in results:  # a run without any episode in its last quarter scores as random (noted below)
         if normalized[r["env"]][0] and math.isnan(r["final_score"]):

@@ -253,11 +253,18 @@ class RunStore:
         stored = self.read(self.result_path(spec))
         if stored is None:
             return "missing"
-        # The key is recomputed from the stored settings, so a change of how keys are derived never
-        # discards a result whose settings are the same.
-        settings = stored.get("settings")
-        key = settings_key(settings) if isinstance(settings, dict) else stored.get("key")
-        return "done" if key == spec.key else "changed"
+        return "done" if self.record_key(stored) == spec.key else "changed"
+
+    @staticmethod
+    def record_key(record: Mapping[str, Any]) -> str | None:
+        """The content key of a stored result or error, recomputed from the settings it records.
+
+        Recomputing (rather than trusting the stored ``key``) means a change of how keys are derived
+        never discards a result whose settings are the same.
+        """
+        settings = record.get("settings")
+        key = settings_key(settings) if isinstance(settings, dict) else record.get("key")
+        return key if isinstance(key, str) else None
 
     def is_done(self, spec: RunSpec) -> bool:
         """True when the run finished before with the same resolved settings."""

@@ -76,6 +76,7 @@ def test_results_are_matched_by_their_stored_settings_not_the_stored_key(tmp_pat
     record = json.loads(store.result_path(spec).read_text())
     write_json_atomic(store.result_path(spec), {**record, "key": "written-by-an-older-version"})
     assert store.status(spec) == "done"  # the key is recomputed from the stored settings
+    assert [RunStore.record_key(r) for r in store.results()] == [spec.key]  # as the report matches results
     assert store.status(spec.with_settings({"agent": {"algo": "a2c"}})) == "changed"
 
 
