@@ -109,6 +109,9 @@ class ExplorationMetricsCallback(CallbackList):
     def _on_step(self) -> bool:
         return self.visit_counts.on_step()
 
+    def _on_rollout_start(self) -> None:
+        self.loss_terms.on_rollout_start()  # the one child with work at rollout start
+
     # The counters of VisitsCallback, where users of the single callback found them.
     @property
     def visits(self) -> StateVisitCounter:

@@ -99,17 +99,20 @@ def take_states(
     return observations, (masks[index] if masks is not None else None)
 
 
-def evaluate_states(policy: Any, observations: Observations, masks: np.ndarray | None = None) -> PolicyBatch | None:
+def evaluate_states(
+    policy: Any, observations: Observations, masks: np.ndarray | None = None, device: th.device | None = None
+) -> PolicyBatch | None:
     """The policy's action distributions on given states, in one batched no-grad forward pass.
 
     :param policy: an SB3 ``ActorCriticPolicy`` or sb3-contrib's maskable one.
     :param observations: flattened observations, ``(n, *obs_shape)`` (or a dict of such arrays).
     :param masks: boolean action masks ``(n, sum K_i)`` (maskable policies), or ``None``.
+    :param device: the policy's device, when the caller knows it (``policy.device`` walks its parameters).
     :return: a :class:`CategoricalBatch` (Discrete, MultiDiscrete), a :class:`GaussianBatch` (Box,
         floored or not), or ``None`` for other distributions (gSDE, Bernoulli).
     """
     with th.no_grad():
-        obs_tensor = obs_as_tensor(observations, policy.device)
+        obs_tensor = obs_as_tensor(observations, policy.device if device is None else device)
         if masks is not None:
             distribution = policy.get_distribution(obs_tensor, action_masks=masks)
         else:
@@ -195,6 +198,7 @@ class RolloutEvaluator(BaseCallback):
         self._snapshot: tuple[Observations, np.ndarray | None, PolicyBatch] | None = None
         self._results: tuple[PolicyBatch | None, tuple[PolicyBatch, PolicyBatch] | None] | None = None
         self._model_id: int | None = None
+        self._device: th.device | None = None
         self._log_interval: int | None = None
         self._iteration = 0
         self._since_eval = 0
@@ -207,6 +211,7 @@ class RolloutEvaluator(BaseCallback):
         # learn() hands its locals to on_training_start: log_interval tells which rollouts precede a dump.
         log_interval = self.locals.get("log_interval")
         self._log_interval = log_interval if isinstance(log_interval, int) and log_interval > 0 else None
+        self._device = None  # looked up on first use in each learn() call
         self._iteration = 0  # learn() counts iterations from 0 in every call
         self._since_eval = 0
         self._evaluated_in_interval = False
@@ -260,6 +265,9 @@ class RolloutEvaluator(BaseCallback):
     def _evaluate(self) -> tuple[PolicyBatch | None, tuple[PolicyBatch, PolicyBatch] | None]:
         if self._results is not None:
             return self._results
+        if not self.due and self._snapshot is None:  # most A2C rollouts: nothing to evaluate
+            self._results = (None, None)
+            return self._results
         batches: list[tuple[Observations, np.ndarray | None]] = []
         if self.due and self._states is None:
             self._states = take_states(self.observations, self.masks, self.index)
@@ -281,7 +289,10 @@ class RolloutEvaluator(BaseCallback):
             else:
                 observations = np.concatenate([obs for obs, _ in batches])
                 masks = None if batches[0][1] is None else np.concatenate([m for _, m in batches])
-            joint = evaluate_states(self.model.policy, observations, masks)
+            policy = self.model.policy
+            if self._device is None:
+                self._device = policy.device
+            joint = evaluate_states(policy, observations, masks, self._device)
             if joint is not None:
                 parts = _split(joint, sizes) if len(batches) > 1 else [joint]
                 if snapshot is not None:

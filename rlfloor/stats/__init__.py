@@ -6,7 +6,12 @@
 * :mod:`rlfloor.stats.gradients` -- coherence of per-sample gradients.
 """
 
-from rlfloor.stats.covariance import logp_adv_cov, state_logp_adv_cov
+from rlfloor.stats.covariance import (
+    grouped_logp_adv_cov,
+    grouped_state_logp_adv_cov,
+    logp_adv_cov,
+    state_logp_adv_cov,
+)
 from rlfloor.stats.coverage import StateVisitCounter, n_observation_states
 from rlfloor.stats.gradients import gradient_coherence
 from rlfloor.stats.policy import (
@@ -14,8 +19,10 @@ from rlfloor.stats.policy import (
     GaussianBatch,
     PolicyBatch,
     action_std,
+    concat_batches,
     gaussian_kl_divergence,
     gaussian_statistics,
+    grouped_policy_statistics,
     kl_divergence,
     max_entropy,
     policy_statistics,
@@ -27,9 +34,13 @@ __all__ = [
     "PolicyBatch",
     "StateVisitCounter",
     "action_std",
+    "concat_batches",
     "gaussian_kl_divergence",
     "gaussian_statistics",
     "gradient_coherence",
+    "grouped_logp_adv_cov",
+    "grouped_policy_statistics",
+    "grouped_state_logp_adv_cov",
     "kl_divergence",
     "logp_adv_cov",
     "max_entropy",

@@ -25,8 +25,13 @@ def logp_adv_cov(log_probs: th.Tensor, advantages: th.Tensor) -> float:
     :param advantages: ``(n,)`` their advantages.
     :return: ``mean_i (lp_i - mean lp) * (A_i - mean A)``; positive means entropy is being pushed down.
     """
-    lp, adv = log_probs.reshape(-1).to(th.float64), advantages.reshape(-1).to(th.float64)
-    return float(((lp - lp.mean()) * (adv - adv.mean())).mean())
+    return float(grouped_logp_adv_cov(log_probs.reshape(1, -1), advantages.reshape(1, -1))[0])
+
+
+def grouped_logp_adv_cov(log_probs: th.Tensor, advantages: th.Tensor) -> th.Tensor:
+    """:func:`logp_adv_cov` of each row of ``(groups, n)`` log-probabilities and advantages: ``(groups,)`` float64."""
+    lp, adv = log_probs.to(th.float64), advantages.to(th.float64)
+    return ((lp - lp.mean(dim=1, keepdim=True)) * (adv - adv.mean(dim=1, keepdim=True))).mean(dim=1)
 
 
 def state_logp_adv_cov(log_probs: th.Tensor, expected_log_probs: th.Tensor, advantages: th.Tensor) -> float:
@@ -41,9 +46,15 @@ def state_logp_adv_cov(log_probs: th.Tensor, expected_log_probs: th.Tensor, adva
     :param expected_log_probs: ``(n,)`` ``E_{a~pi}[log pi(a|s_i)]`` (minus the entropy) per sample.
     :param advantages: ``(n,)`` the advantages.
     """
-    lp = log_probs.reshape(-1).to(th.float64) - expected_log_probs.reshape(-1).to(th.float64)
-    adv = advantages.reshape(-1).to(th.float64)
-    return float((lp * (adv - adv.mean())).mean())
+    rows = (log_probs.reshape(1, -1), expected_log_probs.reshape(1, -1), advantages.reshape(1, -1))
+    return float(grouped_state_logp_adv_cov(*rows)[0])
 
 
-__all__ = ["logp_adv_cov", "state_logp_adv_cov"]
+def grouped_state_logp_adv_cov(log_probs: th.Tensor, expected_log_probs: th.Tensor, advantages: th.Tensor) -> th.Tensor:
+    """:func:`state_logp_adv_cov` of each row of ``(groups, n)`` inputs: ``(groups,)`` float64."""
+    lp = log_probs.to(th.float64) - expected_log_probs.to(th.float64)
+    adv = advantages.to(th.float64)
+    return (lp * (adv - adv.mean(dim=1, keepdim=True))).mean(dim=1)
+
+
+__all__ = ["grouped_logp_adv_cov", "grouped_state_logp_adv_cov", "logp_adv_cov", "state_logp_adv_cov"]

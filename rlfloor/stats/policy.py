@@ -115,35 +115,81 @@ def policy_statistics(
         every state has a single valid action), ``min_prob``, ``min_prob_mean``, ``floor_mass``,
         ``uniform_mass`` (mean ``K_valid * min_prob``) and, with ``actions``, ``at_floor_frac``.
     """
+    stats = {key: values[0] for key, values in grouped_policy_statistics(batch, [min_prob], floor_tol, actions).items()}
+    if math.isnan(stats["entropy_norm"]):  # every state has a single valid action
+        del stats["entropy_norm"], stats["entropy_norm_min"]
+    return stats
+
+
+def grouped_policy_statistics(
+    batch: CategoricalBatch,
+    min_probs: Sequence[float],
+    floor_tol: float = 0.01,
+    actions: np.ndarray | None = None,
+) -> dict[str, list[float]]:
+    """:func:`policy_statistics` of equal consecutive groups of a batch at once, e.g. of several rollouts.
+
+    :param batch: ``len(min_probs)`` groups of states, one after the other, all of the same size.
+    :param min_probs: the floor in force in each group.
+    :param floor_tol: see :func:`policy_statistics`.
+    :param actions: the actions chosen in all the states, ``(n, n_subspaces)``.
+    :return: per key of :func:`policy_statistics`, one value per group; ``entropy_norm`` is NaN (and
+        ``entropy_norm_min`` inf) for a group whose states all have a single valid action.
+    """
+    groups = len(min_probs)
+    n = batch.n_samples
+    if groups < 1 or n % groups:
+        raise ValueError(f"min_probs has {groups} groups; they must split the batch's {n} states evenly")
+    size = n // groups
     probs = batch.probs()
-    entropy = batch.entropy()
-    stats = {"entropy": float(entropy.mean()), "entropy_min": float(entropy.min())}
-    top = batch.max_entropy()
+    entropy = batch.entropy().reshape(groups, size)
+    stats = {"entropy": entropy.mean(dim=1).tolist(), "entropy_min": entropy.amin(dim=1).tolist()}
+    top = batch.max_entropy().reshape(groups, size)
     informative = top > 0
-    if bool(informative.any()):
-        stats["entropy_norm"] = float(entropy[informative].sum() / top[informative].sum())
-        stats["entropy_norm_min"] = float((entropy[informative] / top[informative]).min())
+    zeros = th.zeros_like(top)
+    stats["entropy_norm"] = (
+        th.where(informative, entropy, zeros).sum(dim=1) / th.where(informative, top, zeros).sum(dim=1)
+    ).tolist()
+    stats["entropy_norm_min"] = th.where(informative, entropy / top, th.full_like(top, math.inf)).amin(dim=1).tolist()
     lowest = th.stack(
         [th.where(v, p, th.full_like(p, math.inf)).amin(dim=-1) for p, v in zip(probs, batch.valid, strict=True)]
     ).amin(dim=0)
-    stats["min_prob"] = float(lowest.min())
-    stats["min_prob_mean"] = float(lowest.mean())
-    n_valid = th.stack([v.sum(dim=-1) for v in batch.valid]).to(th.float64)
-    stats["uniform_mass"] = float((n_valid * min_prob).mean())
-    if min_prob > 0.0:
-        threshold = (1.0 + floor_tol) * min_prob
-        pinned = [v & (p <= threshold) for p, v in zip(probs, batch.valid, strict=True)]
-        mass = th.stack([th.where(k, p, th.zeros_like(p)).sum(dim=-1) for p, k in zip(probs, pinned, strict=True)])
-        stats["floor_mass"] = float(mass.to(th.float64).mean())
+    lowest = lowest.reshape(groups, size)
+    stats["min_prob"] = lowest.amin(dim=1).tolist()
+    stats["min_prob_mean"] = lowest.mean(dim=1).tolist()
+    floors = th.tensor(min_probs, dtype=th.float64)
+    n_valid = th.stack([v.sum(dim=-1) for v in batch.valid]).to(th.float64)  # (n_subspaces, n)
+    stats["uniform_mass"] = (n_valid.reshape(-1, groups, size) * floors[:, None]).mean(dim=(0, 2)).tolist()
+    if not any(m > 0.0 for m in min_probs):
+        stats["floor_mass"] = [0.0] * groups
         if actions is not None:
-            chosen = th.as_tensor(np.asarray(actions, dtype=np.int64).reshape(len(actions), -1))
-            hits = [k.gather(1, chosen[:, d : d + 1]) for d, k in enumerate(pinned)]
-            stats["at_floor_frac"] = float(th.cat(hits, dim=1).to(th.float64).mean())
-    else:
-        stats["floor_mass"] = 0.0
-        if actions is not None:
-            stats["at_floor_frac"] = 0.0
+            stats["at_floor_frac"] = [0.0] * groups
+        return stats
+    floored = (floors > 0.0).repeat_interleave(size)[:, None]  # no state is pinned without a floor
+    threshold = ((1.0 + floor_tol) * floors).to(probs[0].dtype).repeat_interleave(size)[:, None]
+    pinned = [v & (p <= threshold) & floored for p, v in zip(probs, batch.valid, strict=True)]
+    mass = th.stack([th.where(k, p, th.zeros_like(p)).sum(dim=-1) for p, k in zip(probs, pinned, strict=True)])
+    stats["floor_mass"] = mass.to(th.float64).reshape(-1, groups, size).mean(dim=(0, 2)).tolist()
+    if actions is not None:
+        chosen = th.as_tensor(np.asarray(actions, dtype=np.int64).reshape(len(actions), -1))
+        hits = th.cat([k.gather(1, chosen[:, d : d + 1]) for d, k in enumerate(pinned)], dim=1)
+        stats["at_floor_frac"] = hits.to(th.float64).reshape(groups, -1).mean(dim=1).tolist()
     return stats
+
+
+def concat_batches(batches: Sequence[PolicyBatch]) -> PolicyBatch:
+    """The batches' states one after the other, as one batch (all categorical or all Gaussian)."""
+    first = batches[0]
+    if len(batches) == 1:
+        return first
+    if isinstance(first, GaussianBatch):
+        gaussians = [b for b in batches if isinstance(b, GaussianBatch)]
+        return GaussianBatch(th.cat([b.mean for b in gaussians]), th.cat([b.std for b in gaussians]))
+    categoricals = [b for b in batches if isinstance(b, CategoricalBatch)]
+    return CategoricalBatch(
+        [th.cat(parts) for parts in zip(*(b.log_probs for b in categoricals), strict=True)],
+        [th.cat(parts) for parts in zip(*(b.valid for b in categoricals), strict=True)],
+    )
 
 
 def gaussian_statistics(batch: GaussianBatch, min_std: float = 0.0) -> dict[str, float]:
@@ -196,8 +242,10 @@ __all__ = [
     "GaussianBatch",
     "PolicyBatch",
     "action_std",
+    "concat_batches",
     "gaussian_kl_divergence",
     "gaussian_statistics",
+    "grouped_policy_statistics",
     "kl_divergence",
     "max_entropy",
     "policy_statistics",

@@ -37,6 +37,7 @@ from rlfloor.metrics import (
 )
 from rlfloor.policies import FlooredActorCriticPolicy
 from rlfloor.rollout import RolloutPolicy
+from rlfloor.stats.policy import grouped_policy_statistics
 
 SMALL_PPO: dict[str, Any] = dict(n_steps=128, batch_size=64, n_epochs=2, seed=0, device="cpu")
 Scalars = dict[str, list[tuple[int, float]]]
@@ -377,12 +378,14 @@ def test_a2c_default_log_interval_with_vector_env(tmp_path: Path, monkeypatch: p
     model = A2C("MlpPolicy", env, seed=0, device="cpu")
     evaluations: list[tuple[int, dict[str, float]]] = []
 
-    def spy(*args: Any, **kwargs: Any) -> dict[str, float]:
-        stats = policy_statistics(*args, **kwargs)
-        evaluations.append((model.num_timesteps, stats))
+    def spy(batch: Any, min_probs: list[float], *args: Any, **kwargs: Any) -> dict[str, list[float]]:
+        # the interval's evaluated rollouts are computed together before the dump: one group each
+        stats = grouped_policy_statistics(batch, min_probs, *args, **kwargs)
+        for group in range(len(min_probs)):
+            evaluations.append((model.num_timesteps, {key: values[group] for key, values in stats.items()}))
         return stats
 
-    monkeypatch.setattr(policy_stats, "policy_statistics", spy)
+    monkeypatch.setattr(policy_stats, "grouped_policy_statistics", spy)
     scalars = train(model, tmp_path, 4000, [ExplorationMetricsCallback(grad_coherence=True)])
     # 5 steps x 4 envs per rollout, a dump every 100 rollouts: at 2000 and 4000 steps
     assert [step for step, _ in scalars["explore/entropy"]] == [2000, 4000]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,16 @@ def test_callbacks_work_alone(tmp_path: Path) -> None:
     assert len(values(scalars, "explore/first_reward_step")) == 2
     assert "explore/actions" in histograms
     assert not any(tag.startswith("loss/") for tag in scalars)
+
+
+def test_values_kept_for_the_dump_reach_the_logger_when_training_ends_before_it() -> None:
+    """Statistics and loss terms wait for the dump; a learn() that ends first still hands them over."""
+    model = A2C("MlpPolicy", "CartPole-v1", n_steps=5, seed=0, device="cpu")
+    callback = ExplorationMetricsCallback(policy_every=2)
+    model.learn(5 * 10, callback=callback, log_interval=100)  # 10 rollouts: no dump
+    recorded = model.logger.name_to_value
+    for key in ("explore/entropy", "explore/min_prob", "explore/logp_adv_cov", "floor/mass", "loss/value"):
+        assert key in recorded, key
+    assert model.logger.name_to_count["explore/entropy"] == 5  # rollouts 2, 4, ..., 10
+    assert model.logger.name_to_count["loss/value"] == 9  # the updates after rollouts 1..9
+    assert 0.0 < recorded["explore/entropy"] <= math.log(2) + 1e-6

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from stable_baselines3 import A2C, PPO
 
@@ -45,3 +46,45 @@ def test_missing_keys_warn_once() -> None:
     with pytest.warns(UserWarning, match=r"logged none of train/value_loss.*loss/value is not logged") as caught:
         model.learn(256, callback=LossTermsCallback())
     assert len([w for w in caught if "logged none of" in str(w.message)]) == 1
+
+
+class Recording(A2C):
+    """A2C that keeps each update's ``train/value_loss`` (the callback reads them before the next rollout)."""
+
+    value_losses: list[float]
+
+    def train(self) -> None:
+        super().train()
+        self.value_losses.append(float(self.logger.name_to_value["train/value_loss"]))
+
+
+def test_terms_are_the_mean_of_the_interval_updates_recorded_once_before_the_dump() -> None:
+    model = Recording("MlpPolicy", "CartPole-v1", n_steps=5, seed=0, device="cpu")
+    model.value_losses = []
+    dumped: list[dict[str, float]] = []  # the loss/ values at each dump
+
+    class Spy(LossTermsCallback):
+        def _on_training_start(self) -> None:
+            super()._on_training_start()
+            original = self.logger.dump  # the logger is made in learn(): wrap its dump here
+
+            def spy_dump(step: int = 0) -> None:
+                dumped.append({k: float(v) for k, v in self.logger.name_to_value.items() if k.startswith("loss/")})
+                original(step)
+
+            self.logger.dump = spy_dump  # type: ignore[method-assign]
+
+        def _on_rollout_end(self) -> None:  # between dumps nothing of loss/ is in the logger
+            if self._rollouts % 4:
+                assert not any(k.startswith("loss/") for k in self.logger.name_to_value)
+
+    callback = Spy()
+    model.learn(5 * 12, callback=callback, log_interval=4)
+    assert len(dumped) == 3
+    updates = model.value_losses  # update i is read at the start of rollout i + 2
+    assert dumped[0]["loss/value"] == pytest.approx(model.vf_coef * np.mean(updates[0:3]), rel=1e-6)
+    assert dumped[1]["loss/value"] == pytest.approx(model.vf_coef * np.mean(updates[3:7]), rel=1e-6)
+    assert dumped[2]["loss/value"] == pytest.approx(model.vf_coef * np.mean(updates[7:11]), rel=1e-6)
+    for values in dumped:
+        shares = sum(values[f"loss/{term}_share"] for term in ("policy", "value", "entropy"))
+        assert shares == pytest.approx(1.0)
