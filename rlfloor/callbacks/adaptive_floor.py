@@ -72,7 +72,7 @@ DEFAULT_REFERENCE_STEPS = 10_000
 #: default number of environment steps for the floor to fall from ``high`` to ``low``
 DEFAULT_DECAY_STEPS = 2_000
 #: default commitment gate: the policy's entropy level below this fraction of ``log K``
-DEFAULT_COMMIT_ENTROPY = 0.1
+DEFAULT_COMMIT_ENTROPY = 0.15
 #: default horizon of the entropy level, in environment steps
 DEFAULT_ENTROPY_STEPS = 1_000
 
