@@ -240,15 +240,15 @@ _BUILTIN = (
     AgentSpec(
         "ppo-floor-adaptive",
         "ppo",
-        "PPO, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
-        adaptive_floor={},
+        "PPO, adaptive min_prob: 0 until a committed policy's returns drop, then 0.05",
+        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
         baseline="ppo",
     ),
     AgentSpec(
         "a2c-floor-adaptive",
         "a2c",
-        "A2C, adaptive min_prob: 0 while returns hold, 0.05 when they drop",
-        adaptive_floor={},
+        "A2C, adaptive min_prob: 0 until a committed policy's returns drop, then 0.05",
+        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
         baseline="a2c",
     ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
@@ -302,8 +302,8 @@ _BUILTIN = (
     AgentSpec(
         "ppo-mask-floor-adaptive",
         "maskable-ppo",
-        "MaskablePPO, adaptive min_prob over valid actions: 0 while returns hold, 0.05 when they drop",
-        adaptive_floor={},
+        "MaskablePPO, adaptive min_prob over valid actions: 0 until a committed policy's returns drop, then 0.05",
+        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
         baseline="ppo-mask",
     ),
     AgentSpec(

@@ -1,10 +1,10 @@
-"""An adaptive probability floor: off while returns hold, raised when they drop.
+"""An adaptive probability floor: off while a committed policy's returns hold, raised when they drop.
 
 A constant floor (Exp3's ``gamma / K`` uniform mixing, DreamerV3's 1% "unimix") pays a tax on
 every decision of a task already solved, and a floor annealed to 0 is gone when the world
 changes late in training. The floor here is an alarm response instead:
 
-* **Signal.** Each finished training episode updates two running levels of the episodic
+* **Drop signal.** Each finished training episode updates two running levels of the episodic
   return: a *fast* one (mean of about the last ``fast_episodes`` episodes) and a *reference*
   (a running mean with a horizon of ``reference_steps`` environment steps). The signal is the
   drop of the fast level below the reference, in units of the range of returns seen so far::
@@ -13,24 +13,35 @@ changes late in training. The floor here is an alarm response instead:
 
   Both levels are bias-corrected running means at the start (an episode counts ``1/n`` while
   fewer episodes than the horizon have been seen), so a lucky first episode raises no alarm.
-* **Alarm.** While ``signal > threshold`` the floor is put at ``high``: the evidence says the
-  returns the policy was confirmed by are gone, and every action must be sampled again.
+* **Commitment gate.** A drop alone is not evidence that the world changed: a policy that is
+  still learning has dips of its own (CartPole's returns often halve for a while). The alarm
+  also needs the policy to have *committed*: the running level of its entropy, in units of
+  ``log K``, must be below ``commit_entropy``. The entropy is estimated for free from the
+  rollout buffer: the mean of ``-log pi(a|s)`` over the sampled actions is an unbiased
+  estimate of the rollout policy's mean entropy (no forward pass). A committed policy whose
+  returns fall is the situation a floor exists for -- its sampling can no longer find what
+  changed -- while an uncommitted one still explores by itself.
+* **Alarm.** It starts when ``signal > threshold`` while the policy is committed, and lasts while
+  ``signal > threshold`` (the floor raises the entropy, so the gate is needed only to start it).
+  During an alarm the floor is ``high``: every action must be sampled again.
 * **Decay.** Otherwise the floor falls linearly back to ``low`` over ``decay_steps``
   environment steps. With ``low = 0`` (the default) the floor is fully off while returns
   hold, and the policy is the stock one.
 
-The floor starts at ``low``: until the returns drop, an adaptive agent samples like stock PPO
-or A2C. The controller is :class:`AdaptiveFloorController` (pure Python, testable with
-synthetic returns); :class:`AdaptiveFloorCallback` drives it from SB3's training loop and puts
-its floor in force through the policy's ``set_floor``. The floor in force is the policy buffer
-``floor_in_force``; the controller's own state is the model attribute
+The floor starts at ``low``: until a committed policy's returns drop, an adaptive agent samples
+like stock PPO or A2C. The controller is :class:`AdaptiveFloorController` (pure Python, testable
+with synthetic returns and entropies); :class:`AdaptiveFloorCallback` drives it from SB3's training
+loop and puts its floor in force through the policy's ``set_floor``. The floor in force is the
+policy buffer ``floor_in_force``; the controller's own state is the model attribute
 ``adaptive_floor_state`` (a dict of numbers), which ``model.save()`` writes and ``load()``
-restores, so a continued ``learn()`` resumes the same levels and floor.
+restores, so a continued ``learn()`` resumes the same levels and floor (a state saved before the
+commitment gate existed loads too: the entropy level starts unknown).
 
-Metrics (recorded after every rollout): ``floor/min_prob`` (floor in force during the
-rollout), ``floor/signal`` (return drop in units of the return range), ``floor/alarm``
-(1 while the drop exceeds the threshold), ``floor/return_fast`` and ``floor/return_reference``
-(the two levels).
+Metrics (recorded after every rollout): ``floor/min_prob`` (floor in force during the rollout),
+``floor/signal`` (return drop in units of the return range), ``floor/alarm`` (1 during an alarm),
+``floor/entropy`` (the rollout's entropy estimate in units of ``log K``), ``floor/entropy_level``
+(its running level, the one the gate reads), ``floor/committed`` (1 while that level is below
+``commit_entropy``), ``floor/return_fast`` and ``floor/return_reference`` (the two return levels).
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rlfloor.checks import check_int, check_number
@@ -47,15 +59,35 @@ from rlfloor.distributions import action_space_sizes
 #: name of the model attribute holding the controller's state (pickled by ``model.save()``)
 STATE_ATTRIBUTE = "adaptive_floor_state"
 
+#: default floor while returns hold (0: the floor is off, the stock policy)
+DEFAULT_LOW = 0.0
+#: default floor during an alarm (Exp3's ``gamma / K`` role: 20% uniform mixing over 4 actions)
+DEFAULT_HIGH = 0.05
+#: default alarm threshold: the fast return level below the reference by half the return range
+DEFAULT_THRESHOLD = 0.5
+#: default horizon of the fast return level, in episodes
+DEFAULT_FAST_EPISODES = 20
+#: default horizon of the reference return level, in environment steps
+DEFAULT_REFERENCE_STEPS = 10_000
+#: default number of environment steps for the floor to fall from ``high`` to ``low``
+DEFAULT_DECAY_STEPS = 2_000
+#: default commitment gate: the policy's entropy level below this fraction of ``log K``
+DEFAULT_COMMIT_ENTROPY = 0.15
+#: default horizon of the entropy level, in environment steps
+DEFAULT_ENTROPY_STEPS = 1_000
+
+#: keys every saved state has (a state saved before the commitment gate has exactly these)
 _STATE_KEYS = ("floor", "fast", "reference", "return_min", "return_max", "episodes", "signal", "alarm")
+#: keys added with the commitment gate, and their values for a state saved without them
+_GATE_DEFAULTS = {"entropy": math.nan, "entropy_level": math.nan, "entropy_count": 0.0}
 
 
 class AdaptiveFloorController:
-    """The adaptive floor's logic: running return levels in, a floor in ``[low, high]`` out.
+    """The adaptive floor's logic: return and entropy levels in, a floor in ``[low, high]`` out.
 
     Call :meth:`update` once per policy update with the returns and lengths of the episodes
-    that ended since the last call and the number of environment steps taken; it returns the
-    floor to use next.
+    that ended since the last call, the number of environment steps taken and the rollout's
+    entropy estimate; it returns the floor to use next.
 
     :param low: floor while returns hold, ``>= 0`` (0: the floor is off).
     :param high: floor during an alarm, ``>= low`` and ``< 1`` (and ``< 1/K`` for ``K`` actions;
@@ -66,16 +98,21 @@ class AdaptiveFloorController:
     :param reference_steps: horizon, in environment steps, of the reference return level (``>= 1``).
     :param decay_steps: environment steps over which the floor falls from ``high`` to ``low``
         once the alarm is over (``>= 1``).
+    :param commit_entropy: an alarm can start only while the entropy level is below this
+        fraction of ``log K``, in ``(0, 1]`` (``1``: any policy short of uniform counts as committed).
+    :param entropy_steps: horizon, in environment steps, of the entropy level (``>= 1``).
     """
 
     def __init__(
         self,
-        low: float = 0.0,
-        high: float = 0.05,
-        threshold: float = 0.5,
-        fast_episodes: int = 20,
-        reference_steps: int = 10_000,
-        decay_steps: int = 2_000,
+        low: float = DEFAULT_LOW,
+        high: float = DEFAULT_HIGH,
+        threshold: float = DEFAULT_THRESHOLD,
+        fast_episodes: int = DEFAULT_FAST_EPISODES,
+        reference_steps: int = DEFAULT_REFERENCE_STEPS,
+        decay_steps: int = DEFAULT_DECAY_STEPS,
+        commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
+        entropy_steps: int = DEFAULT_ENTROPY_STEPS,
     ):
         self.low = check_number("low", low, 0.0, 1.0, high_open=True)
         self.high = check_number("high", high, 0.0, 1.0, high_open=True)
@@ -85,10 +122,12 @@ class AdaptiveFloorController:
         self.fast_episodes = check_int("fast_episodes", fast_episodes, 1)
         self.reference_steps = check_int("reference_steps", reference_steps, 1)
         self.decay_steps = check_int("decay_steps", decay_steps, 1)
+        self.commit_entropy = check_number("commit_entropy", commit_entropy, 0.0, 1.0, low_open=True)
+        self.entropy_steps = check_int("entropy_steps", entropy_steps, 1)
         self.reset()
 
     def reset(self) -> None:
-        """Forget every return seen; the floor goes back to ``low``."""
+        """Forget every return and entropy seen; the floor goes back to ``low``."""
         self.floor = self.low
         self.fast = math.nan
         self.reference = math.nan
@@ -97,6 +136,14 @@ class AdaptiveFloorController:
         self.episodes = 0
         self.signal = 0.0
         self.alarm = False
+        self.entropy = math.nan
+        self.entropy_level = math.nan
+        self.entropy_count = 0
+
+    @property
+    def committed(self) -> bool:
+        """Whether the entropy level is below ``commit_entropy`` (``False`` before any entropy is seen)."""
+        return self.entropy_level < self.commit_entropy  # NaN compares False
 
     def settings(self) -> dict[str, float]:
         """The constructor arguments."""
@@ -107,10 +154,12 @@ class AdaptiveFloorController:
             "fast_episodes": self.fast_episodes,
             "reference_steps": self.reference_steps,
             "decay_steps": self.decay_steps,
+            "commit_entropy": self.commit_entropy,
+            "entropy_steps": self.entropy_steps,
         }
 
     def observe_episode(self, episode_return: float, length: int) -> None:
-        """Fold one finished episode into the running levels (the floor changes in :meth:`update`)."""
+        """Fold one finished episode into the return levels (the floor changes in :meth:`update`)."""
         value = float(episode_return)
         if not math.isfinite(value):
             raise ValueError(f"episode_return={episode_return!r} must be finite")
@@ -128,21 +177,44 @@ class AdaptiveFloorController:
         self.return_max = max(self.return_max, value)
         spread = self.return_max - self.return_min
         self.signal = (self.reference - self.fast) / spread if spread > 0.0 else 0.0
-        self.alarm = self.signal > self.threshold
 
-    def update(self, returns: Sequence[float], lengths: Sequence[int], n_steps: int) -> float:
-        """One controller step: fold in the finished episodes, then move the floor.
+    def observe_entropy(self, entropy: float, n_steps: int) -> None:
+        """Fold one rollout's entropy estimate (in units of ``log K``) over ``n_steps`` steps into the level."""
+        value = float(entropy)
+        if not math.isfinite(value) or value < 0.0:
+            raise ValueError(f"entropy={entropy!r} must be a finite number >= 0")
+        if n_steps <= 0:
+            return
+        self.entropy = value
+        self.entropy_count += n_steps
+        # Bias-corrected like the return levels: a step-weighted average until the horizon is reached.
+        weight = max(n_steps / self.entropy_count, -math.expm1(-n_steps / self.entropy_steps))
+        if self.entropy_count == n_steps:
+            self.entropy_level = value
+        else:
+            self.entropy_level += weight * (value - self.entropy_level)
+
+    def update(
+        self, returns: Sequence[float], lengths: Sequence[int], n_steps: int, entropy: float | None = None
+    ) -> float:
+        """One controller step: fold in the rollout's entropy and finished episodes, then move the floor.
 
         :param returns: returns of the episodes that ended since the last call.
         :param lengths: their lengths (environment steps), same order.
         :param n_steps: environment steps taken since the last call (over all envs).
+        :param entropy: the rollout policy's mean entropy over those steps, in units of ``log K``
+            (``None``: not measured; the entropy level stays as it is).
         :return: the floor to put in force, in ``[low, high]``.
         """
         if len(returns) != len(lengths):
             raise ValueError(f"got {len(returns)} returns but {len(lengths)} lengths")
         n_steps = check_int("n_steps", n_steps, 0)
+        if entropy is not None:
+            self.observe_entropy(entropy, n_steps)
         for episode_return, length in zip(returns, lengths, strict=True):
             self.observe_episode(episode_return, length)
+        # The gate is needed to start an alarm, not to keep it: the floor itself raises the entropy.
+        self.alarm = self.signal > self.threshold and (self.alarm or self.committed)
         if self.alarm:
             self.floor = self.high
         else:
@@ -151,7 +223,7 @@ class AdaptiveFloorController:
         return self.floor
 
     def state_dict(self) -> dict[str, float]:
-        """The controller's state as plain numbers (JSON-ready; infinities while no episode was seen)."""
+        """The controller's state as plain numbers (infinities / NaN while nothing was seen)."""
         return {
             "floor": self.floor,
             "fast": self.fast,
@@ -161,21 +233,31 @@ class AdaptiveFloorController:
             "episodes": float(self.episodes),
             "signal": self.signal,
             "alarm": float(self.alarm),
+            "entropy": self.entropy,
+            "entropy_level": self.entropy_level,
+            "entropy_count": float(self.entropy_count),
         }
 
     def load_state_dict(self, state: dict[str, float]) -> None:
-        """Restore a state written by :meth:`state_dict`; the floor is clipped into ``[low, high]``."""
+        """Restore a state written by :meth:`state_dict`; the floor is clipped into ``[low, high]``.
+
+        A state saved before the commitment gate (no entropy keys) loads with the entropy level unknown.
+        """
         missing = [key for key in _STATE_KEYS if key not in state]
         if missing:
             raise ValueError(f"adaptive floor state lacks {missing}; got keys {sorted(state)}")
-        self.floor = min(self.high, max(self.low, float(state["floor"])))
-        self.fast = float(state["fast"])
-        self.reference = float(state["reference"])
-        self.return_min = float(state["return_min"])
-        self.return_max = float(state["return_max"])
-        self.episodes = int(state["episodes"])
-        self.signal = float(state["signal"])
-        self.alarm = bool(state["alarm"])
+        full = {**_GATE_DEFAULTS, **state}
+        self.floor = min(self.high, max(self.low, float(full["floor"])))
+        self.fast = float(full["fast"])
+        self.reference = float(full["reference"])
+        self.return_min = float(full["return_min"])
+        self.return_max = float(full["return_max"])
+        self.episodes = int(full["episodes"])
+        self.signal = float(full["signal"])
+        self.alarm = bool(full["alarm"])
+        self.entropy = float(full["entropy"])
+        self.entropy_level = float(full["entropy_level"])
+        self.entropy_count = int(full["entropy_count"])
 
 
 class AdaptiveFloorCallback(BaseCallback):
@@ -184,28 +266,25 @@ class AdaptiveFloorCallback(BaseCallback):
     Works with PPO, A2C and sb3-contrib's MaskablePPO on a policy from :mod:`rlfloor.policies`
     or :mod:`rlfloor.maskable` with ``Discrete`` or ``MultiDiscrete`` actions. Episode returns
     are read from the ``episode`` entry SB3's ``Monitor`` adds to ``info`` (SB3 wraps envs in a
-    ``Monitor`` itself). After each rollout the controller is updated and the metrics recorded;
-    the new floor comes into force before the next rollout, so each rollout is collected and
-    trained on under one floor. The policy's own ``min_prob`` argument is ignored while this
-    callback drives it (keep it a number, not a schedule).
-
-    :param low: floor while returns hold (default 0: off, the stock policy).
-    :param high: floor during an alarm (default 0.05); must be below ``1/K`` for the
-        action space's ``K`` (the largest sub-space; the full ``K`` even where masks allow fewer).
-    :param threshold: alarm when returns drop by more than this fraction of their range (default 0.5).
-    :param fast_episodes: horizon of the fast return level, in episodes (default 20).
-    :param reference_steps: horizon of the reference return level, in env steps (default 10,000).
-    :param decay_steps: env steps for the floor to fall from ``high`` to ``low`` (default 2,000).
+    ``Monitor`` itself); the entropy estimate is ``-mean(log_probs)`` of the rollout buffer's
+    sampled actions over ``log K`` (the sum of ``log K_i`` for ``MultiDiscrete``; the full ``K`` under
+    masks). After each rollout the controller is updated and the metrics recorded; the new floor
+    comes into force before the next rollout, so each rollout is collected and trained on under
+    one floor. The policy's own ``min_prob`` argument is ignored while this callback drives it
+    (keep it a number, not a schedule). The arguments and their defaults are those of
+    :class:`AdaptiveFloorController` (the module's ``DEFAULT_*`` constants).
     """
 
     def __init__(
         self,
-        low: float = 0.0,
-        high: float = 0.05,
-        threshold: float = 0.5,
-        fast_episodes: int = 20,
-        reference_steps: int = 10_000,
-        decay_steps: int = 2_000,
+        low: float = DEFAULT_LOW,
+        high: float = DEFAULT_HIGH,
+        threshold: float = DEFAULT_THRESHOLD,
+        fast_episodes: int = DEFAULT_FAST_EPISODES,
+        reference_steps: int = DEFAULT_REFERENCE_STEPS,
+        decay_steps: int = DEFAULT_DECAY_STEPS,
+        commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
+        entropy_steps: int = DEFAULT_ENTROPY_STEPS,
         verbose: int = 0,
     ):
         super().__init__(verbose)
@@ -216,10 +295,13 @@ class AdaptiveFloorCallback(BaseCallback):
             fast_episodes=fast_episodes,
             reference_steps=reference_steps,
             decay_steps=decay_steps,
+            commit_entropy=commit_entropy,
+            entropy_steps=entropy_steps,
         )
         self._returns: list[float] = []
         self._lengths: list[int] = []
         self._steps = 0
+        self._log_k = 0.0
 
     def _on_training_start(self) -> None:
         policy = self.model.policy
@@ -228,12 +310,14 @@ class AdaptiveFloorCallback(BaseCallback):
                 "AdaptiveFloorCallback needs a floored policy from rlfloor.policies (or rlfloor.maskable) with "
                 f"Discrete or MultiDiscrete actions, got {type(policy).__name__} on {self.model.action_space}"
             )
-        n_actions = max(action_space_sizes(self.model.action_space))
+        sizes = action_space_sizes(self.model.action_space)
+        n_actions = max(sizes)
         if self.controller.high * n_actions >= 1.0:
             raise ValueError(
                 f"high={self.controller.high!r} is outside the allowed range [low, 1/{n_actions}) for "
                 f"{n_actions} actions"
             )
+        self._log_k = float(sum(math.log(k) for k in sizes))
         state = getattr(self.model, STATE_ATTRIBUTE, None)
         if state is not None:
             self.controller.load_state_dict(state)
@@ -253,15 +337,29 @@ class AdaptiveFloorCallback(BaseCallback):
         self._steps += self.training_env.num_envs
         return True
 
+    def _rollout_entropy(self) -> float | None:
+        """``-mean(log pi(a|s))`` of the rollout's sampled actions over ``log K`` (``None``: none)."""
+        buffer = getattr(self.model, "rollout_buffer", None)
+        if buffer is None or self._log_k <= 0.0:
+            return None
+        filled = buffer.buffer_size if buffer.full else buffer.pos
+        if filled == 0:
+            return None
+        return max(0.0, -float(np.mean(buffer.log_probs[:filled])) / self._log_k)
+
     def _on_rollout_end(self) -> None:
         in_force = float(self.model.policy.floor)  # type: ignore[arg-type]
         controller = self.controller
-        controller.update(self._returns, self._lengths, self._steps)
+        controller.update(self._returns, self._lengths, self._steps, self._rollout_entropy())
         self._returns, self._lengths, self._steps = [], [], 0
         self._save_state()
         self.logger.record("floor/min_prob", in_force)
         self.logger.record("floor/signal", controller.signal)
         self.logger.record("floor/alarm", float(controller.alarm))
+        self.logger.record("floor/committed", float(controller.committed))
+        if controller.entropy_count:
+            self.logger.record("floor/entropy", controller.entropy)
+            self.logger.record("floor/entropy_level", controller.entropy_level)
         if controller.episodes:
             self.logger.record("floor/return_fast", controller.fast)
             self.logger.record("floor/return_reference", controller.reference)
@@ -279,4 +377,16 @@ class AdaptiveFloorCallback(BaseCallback):
         return self.controller.settings()
 
 
-__all__ = ["STATE_ATTRIBUTE", "AdaptiveFloorCallback", "AdaptiveFloorController"]
+__all__ = [
+    "DEFAULT_COMMIT_ENTROPY",
+    "DEFAULT_DECAY_STEPS",
+    "DEFAULT_ENTROPY_STEPS",
+    "DEFAULT_FAST_EPISODES",
+    "DEFAULT_HIGH",
+    "DEFAULT_LOW",
+    "DEFAULT_REFERENCE_STEPS",
+    "DEFAULT_THRESHOLD",
+    "STATE_ATTRIBUTE",
+    "AdaptiveFloorCallback",
+    "AdaptiveFloorController",
+]

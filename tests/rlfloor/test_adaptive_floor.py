@@ -22,9 +22,14 @@ from rlfloor.callbacks.adaptive_floor import STATE_ATTRIBUTE, AdaptiveFloorCallb
 from rlfloor.policies import FlooredActorCriticPolicy
 
 
-def feed(controller: AdaptiveFloorController, returns: list[float], length: int = 1) -> float:
-    """One controller step with these episodes (all of one length), ``len * length`` env steps."""
-    return controller.update(returns, [length] * len(returns), len(returns) * length)
+def feed(
+    controller: AdaptiveFloorController, returns: list[float], length: int = 1, entropy: float | None = 0.0
+) -> float:
+    """One controller step with these episodes (all of one length), ``len * length`` env steps.
+
+    The rollout's entropy defaults to 0 (a committed policy), so the gate is open unless a test says otherwise.
+    """
+    return controller.update(returns, [length] * len(returns), len(returns) * length, entropy)
 
 
 def test_stable_world_keeps_the_floor_at_low_and_decays_after_an_alarm() -> None:
@@ -40,12 +45,68 @@ def test_stable_world_keeps_the_floor_at_low_and_decays_after_an_alarm() -> None
     assert not controller.alarm and controller.signal == pytest.approx(0.0, abs=1e-9)
 
 
+def _solved_then_dip(controller: AdaptiveFloorController, entropy: float) -> list[float]:
+    """A learning curve like CartPole's: returns climb to 500, halve for 100 episodes, climb back."""
+    floors = []
+    for level in [10.0, 50.0, 150.0, 300.0, 500.0, 500.0]:
+        floors.append(feed(controller, [level] * 20, length=int(level), entropy=entropy))
+    for _ in range(10):  # an ordinary dip: 100 episodes at a tenth of the best
+        floors.append(feed(controller, [50.0] * 10, length=50, entropy=entropy))
+    for _ in range(10):
+        floors.append(feed(controller, [500.0] * 10, length=500, entropy=entropy))
+    return floors
+
+
+def test_a_dip_while_the_policy_is_uncommitted_raises_no_alarm() -> None:
+    controller = AdaptiveFloorController()  # gate: entropy level below 15% of log K
+    floors = _solved_then_dip(controller, entropy=0.6)  # CartPole PPO at 25k steps: ~60-80% of log 2
+    assert controller.entropy_level == pytest.approx(0.6)
+    assert max(floors) == 0.0 and not controller.committed
+    # The same returns from a committed policy do raise the alarm: the gate, not the signal, kept it quiet.
+    committed = AdaptiveFloorController()
+    assert max(_solved_then_dip(committed, entropy=0.02)) == 0.05
+
+
+def test_the_gate_starts_an_alarm_but_does_not_end_it() -> None:
+    controller = AdaptiveFloorController()
+    feed(controller, [0.0])
+    for _ in range(200):
+        feed(controller, [1.0] * 5, entropy=0.01)
+    assert controller.committed
+    for _ in range(3):
+        feed(controller, [0.0] * 5, entropy=0.01)
+    assert controller.alarm and controller.floor == 0.05
+    # Under the floor the entropy rises past the gate; the alarm holds while returns stay down.
+    for _ in range(50):
+        assert feed(controller, [0.0] * 5, length=20, entropy=0.5) == 0.05
+    assert not controller.committed and controller.alarm
+    for _ in range(20):  # recovered: the alarm ends, and it cannot restart while the policy is uncommitted
+        feed(controller, [1.0] * 5, length=20, entropy=0.5)
+    assert not controller.alarm
+
+
+def test_the_entropy_level_is_a_step_weighted_running_mean() -> None:
+    controller = AdaptiveFloorController(entropy_steps=1_000)
+    controller.update([], [], 100, entropy=0.8)
+    controller.update([], [], 300, entropy=0.4)
+    assert controller.entropy_level == pytest.approx((100 * 0.8 + 300 * 0.4) / 400)  # plain average at first
+    assert controller.entropy == 0.4
+    for _ in range(100):
+        controller.update([], [], 100, entropy=0.05)
+    assert controller.entropy_level == pytest.approx(0.05, abs=1e-4)  # forgets with a 1,000-step horizon
+    controller.update([], [], 0, entropy=0.9)  # an empty rollout changes nothing
+    assert controller.entropy_level == pytest.approx(0.05, abs=1e-4)
+    with pytest.raises(ValueError, match=r"entropy=-0\.1 must be a finite number >= 0"):
+        controller.update([], [], 10, entropy=-0.1)
+
+
 def test_a_drop_in_returns_lifts_the_floor_within_one_update_and_holds_it_until_recovery() -> None:
     controller = AdaptiveFloorController()  # defaults: low 0, high 0.05, threshold 0.5, 20 fast episodes
     feed(controller, [0.0])
     for _ in range(200):
         feed(controller, [1.0] * 5)  # return range [0, 1] seen; solved: 1,000 episodes at return 1
     assert controller.floor == 0.0
+    assert controller.committed  # entropy 0: a policy that always pulls one arm
     # The paying arm moves: every pull returns 0. The fast level is 0.95^n after n such episodes,
     # the reference (a plain average below its 10,000-step horizon) 1000 / (1001 + n): the drop
     # passes 0.5 at n = 15 (0.521; 0.497 at n = 14), so the update holding the 15th episode lifts
@@ -86,24 +147,34 @@ def test_a_lucky_first_episode_raises_no_alarm() -> None:
     threshold=st.floats(0.01, 1.0),
     fast=st.integers(1, 50),
     decay=st.integers(1, 5_000),
+    commit=st.floats(0.01, 1.0),
     batches=st.lists(
         st.tuples(
             st.lists(st.floats(-1e3, 1e3), max_size=8),
             st.integers(1, 600),
             st.integers(0, 3_000),
+            st.floats(0.0, 1.2),
         ),
         max_size=40,
     ),
 )
 def test_the_floor_always_stays_within_its_bounds(
-    low: float, width: float, threshold: float, fast: int, decay: int, batches: list[tuple[list[float], int, int]]
+    low: float,
+    width: float,
+    threshold: float,
+    fast: int,
+    decay: int,
+    commit: float,
+    batches: list[tuple[list[float], int, int, float]],
 ) -> None:
     high = min(low + width, 0.49)
-    controller = AdaptiveFloorController(low, high, threshold, fast, 1_000, decay)
-    for returns, length, steps in batches:
-        floor = controller.update(returns, [length] * len(returns), steps)
+    controller = AdaptiveFloorController(low, high, threshold, fast, 1_000, decay, commit, 500)
+    for returns, length, steps, entropy in batches:
+        was_alarm = controller.alarm
+        floor = controller.update(returns, [length] * len(returns), steps, entropy)
         assert low <= floor <= high
-        assert floor == (high if controller.alarm else floor)
+        if controller.alarm:
+            assert floor == high and controller.signal > threshold and (was_alarm or controller.committed)
         assert math.isfinite(controller.signal)
 
 
@@ -119,6 +190,10 @@ def test_the_floor_always_stays_within_its_bounds(
         ({"reference_steps": 0}, "reference_steps=0 is outside"),
         ({"fast_episodes": 2.5}, "fast_episodes=2.5 must be an integer"),
         ({"high": True}, "high=True must be a number"),
+        ({"commit_entropy": 0.0}, "commit_entropy=0.0 is outside the allowed range (0, 1]"),
+        ({"commit_entropy": -0.2}, "commit_entropy=-0.2 is outside"),
+        ({"commit_entropy": 1.5}, "commit_entropy=1.5 is outside"),
+        ({"entropy_steps": -5}, "entropy_steps=-5 is outside"),
     ],
 )
 def test_bad_settings_are_refused_with_one_line(kwargs: dict[str, object], message: str) -> None:
@@ -153,7 +228,9 @@ def test_preset_field_is_validated_and_builds_the_callback() -> None:
         AgentSpec("x", "ppo", "", adaptive_floor={"high": 1.0})
     for name in ("ppo-floor-adaptive", "a2c-floor-adaptive", "ppo-mask-floor-adaptive"):
         spec = get_agent(name)
-        assert spec.to_dict()["adaptive_floor"] == {}
+        settings = spec.to_dict()["adaptive_floor"]
+        assert {"commit_entropy", "entropy_steps"} <= set(settings)  # the run key changes with the behaviour
+        assert AdaptiveFloorCallback(**settings).settings() == {**AdaptiveFloorController().settings(), **settings}
         env = suite.make("masked-grid" if spec.uses_masks else "switching-bandit")
         model, callbacks = build_agent(spec, env, seed=0)
         assert [type(c) for c in callbacks] == [AdaptiveFloorCallback]
@@ -171,8 +248,10 @@ class _Capture(KVWriter):
 
 
 def _short_run(agent: str, env_name: str, steps: int, **env_kwargs: Any) -> tuple[Any, AdaptiveFloorCallback, _Capture]:
-    # A sensitive controller (4 fast episodes, alarm at a 10% drop) so a short run sees alarms.
-    spec = dataclasses.replace(get_agent(agent), adaptive_floor={"threshold": 0.1, "fast_episodes": 4})
+    # A sensitive controller (4 fast episodes, alarm at a 10% drop, gate open) so a short run sees alarms.
+    spec = dataclasses.replace(
+        get_agent(agent), adaptive_floor={"threshold": 0.1, "fast_episodes": 4, "commit_entropy": 1.0}
+    )
     env = make_vec_env(lambda: suite.make(env_name, **env_kwargs), n_envs=2, seed=0)
     overrides = {"n_steps": 8} if spec.algo == "a2c" else {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
     model, callbacks = build_agent(spec, env, seed=0, overrides=overrides)
@@ -201,7 +280,8 @@ def test_short_learn_logs_every_update_and_keeps_the_bounds(agent: str, env_name
     for row in rows:
         assert 0.0 <= row["floor/min_prob"] <= 0.05
         assert row["floor/alarm"] in (0.0, 1.0)
-        assert "floor/signal" in row
+        assert "floor/signal" in row and row["floor/committed"] in (0.0, 1.0)
+        assert min(row["floor/entropy"], row["floor/entropy_level"]) >= 0.0
     assert rows[0]["floor/min_prob"] == 0.0  # starts at low: the stock policy
     if env_kwargs:  # random pulls: the 4-episode level often falls 10% of the range below the reference
         assert any(row["floor/alarm"] == 1.0 for row in rows)
@@ -219,12 +299,35 @@ def test_save_and_load_keep_the_controller_state(tmp_path: Path) -> None:
     assert getattr(loaded, STATE_ATTRIBUTE) == saved
     assert loaded.policy.floor == model.policy.floor == saved_floor_in_force
     # Continuing learn() with a fresh callback resumes the saved levels and floor.
-    resumed = AdaptiveFloorCallback(threshold=0.1, fast_episodes=4)
+    resumed = AdaptiveFloorCallback(threshold=0.1, fast_episodes=4, commit_entropy=1.0)
     capture = _Capture()
     loaded.set_logger(Logger(folder=None, output_formats=[capture]))
     loaded.learn(64, callback=resumed, reset_num_timesteps=False, log_interval=1)
     assert capture.dumps[0]["floor/min_prob"] == saved["floor"]
     assert resumed.controller.episodes > saved["episodes"]  # counting on from the saved state
+    assert resumed.controller.entropy_count > saved["entropy_count"] > 0
+
+
+def test_a_state_saved_before_the_commitment_gate_still_loads(tmp_path: Path) -> None:
+    model, callback, _ = _short_run("ppo-floor-adaptive", "switching-bandit", 128, switch_every=40)
+    old = {key: value for key, value in callback.controller.state_dict().items() if not key.startswith("entropy")}
+    setattr(model, STATE_ATTRIBUTE, old)  # what the first version of the controller saved
+    model.save(tmp_path / "old.zip")
+    loaded = PPO.load(tmp_path / "old.zip", env=make_vec_env(lambda: suite.make("switching-bandit"), n_envs=2))
+    resumed = AdaptiveFloorCallback()
+    loaded.learn(64, callback=resumed, reset_num_timesteps=False)
+    assert resumed.controller.episodes > old["episodes"]
+    assert resumed.controller.entropy_count == 64  # the entropy level started unknown, then measured
+
+
+def test_the_entropy_estimate_is_the_mean_negative_log_prob_of_the_rollout() -> None:
+    env = make_vec_env(lambda: suite.make("switching-bandit"), n_envs=2, seed=0)
+    model = A2C(FlooredActorCriticPolicy, env, n_steps=16, seed=0, device="cpu")
+    callback = AdaptiveFloorCallback()
+    model.learn(32, callback=callback)
+    expected = -float(model.rollout_buffer.log_probs.mean()) / math.log(4)
+    assert callback.controller.entropy == pytest.approx(expected)
+    assert 0.9 < expected < 1.1  # an untrained policy over 4 arms is near uniform: about log 4
 
 
 def test_the_bound_uses_the_full_k_under_masks() -> None:
@@ -232,3 +335,24 @@ def test_the_bound_uses_the_full_k_under_masks() -> None:
     model, callbacks = build_agent(spec, suite.make("masked-grid"), seed=0, overrides={"n_steps": 32})
     with pytest.raises(ValueError, match=r"high=0\.25 is outside the allowed range \[low, 1/4\)"):
         model.learn(32, callback=callbacks)  # cells with 1-3 valid actions do not lower K
+
+
+@pytest.mark.parametrize("algo", [PPO, A2C])
+def test_an_uncommitted_policy_keeps_the_floor_off_through_real_training(algo: type) -> None:
+    # CartPole early in training: the entropy level stays near log 2, so the gate keeps every rollout at floor 0.
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    kwargs: dict[str, Any] = {"n_steps": 64, "seed": 0, "device": "cpu"}
+    if algo is PPO:
+        kwargs.update(batch_size=32, n_epochs=2)
+    model = algo(FlooredActorCriticPolicy, env, **kwargs)
+    capture = _Capture()
+    model.set_logger(Logger(folder=None, output_formats=[capture]))
+    callback = AdaptiveFloorCallback(threshold=0.01)  # any dip would do: only the gate keeps the floor off
+    model.learn(1_024, callback=callback, log_interval=1)
+    rows = [d for d in capture.dumps if "floor/min_prob" in d]
+    assert len(rows) == 1_024 // 128
+    assert all(row["floor/min_prob"] == 0.0 and row["floor/committed"] == 0.0 for row in rows)
+    if algo is PPO:  # its returns did dip in this run: the gate, not the signal, held the alarm back
+        assert any(row["floor/signal"] > 0.01 for row in rows)
+    assert min(row["floor/entropy_level"] for row in rows) > 0.5
+    assert float(model.policy.floor) == 0.0 and callback.controller.episodes > 10
