@@ -17,8 +17,9 @@ finite for logits as large as +-1e4 in float32. One function computes it, masked
 :func:`floored_logits` (``softplus`` form: two element-wise kernels after ``log_softmax``,
 and an ONNX ``Softplus`` when exported). (Normalization goes through ``log_softmax``, which
 subtracts the largest logit first; SB3's ``Categorical(logits=z)`` computes ``z - logsumexp(z)``
-and loses about 1e-3 nats at ``|z| ~ 1e4``. With ``m = 0`` the two agree to float32 rounding at
-ordinary logit scales.)
+and loses about 1e-3 nats at ``|z| ~ 1e4``.) With ``m = 0`` there is no floor and the
+distribution *is* SB3's ``Categorical(logits=z)``, bit for bit, so a floor switched off (the
+adaptive floor at rest, a schedule ending at 0) samples exactly as stock SB3 does.
 
 Bernoulli floor (MultiBinary actions). Each bit is a two-action categorical with logits
 ``(0, z)``, so its probability of 1 is ``m + (1 - 2m) * sigmoid(z)``, in ``[m, 1 - m]``.
@@ -165,7 +166,9 @@ class NormalizedCategorical(Categorical):
 
 def floored_categorical(logits: th.Tensor, min_prob: float) -> Categorical:
     """The floored categorical over the last dimension of ``logits`` as a torch distribution."""
-    if min_prob == 0.0 or min_prob >= NORMALIZED_FLOOR_MIN:
+    if min_prob == 0.0:  # no floor: exactly stock SB3's Categorical(logits=z), bit for bit
+        return Categorical(logits=logits)
+    if min_prob >= NORMALIZED_FLOOR_MIN:
         return NormalizedCategorical(floored_log_probs(logits, min_prob))
     return Categorical(logits=floored_logits(logits, min_prob))
 
