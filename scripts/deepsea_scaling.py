@@ -450,7 +450,8 @@ def scaling_figure(rows: Sequence[Row], agents: Sequence[str], sizes: Sequence[i
     """Episodes-to-solve against N (log y) per preset, per-seed points, beside bsuite's ``2**N`` line.
 
     As bsuite's ``plot_scaling``: solved runs are points at their solve episode, unsolved runs crosses at the
-    episode they stopped at; the dashed black line is ``2**N``. Lines join the per-size medians.
+    episode they stopped at; the dashed black line is ``2**N``. Lines join the per-size medians; each preset is
+    shifted a little sideways so that the presets do not hide one another.
     """
     import matplotlib
 
@@ -473,7 +474,7 @@ def scaling_figure(rows: Sequence[Row], agents: Sequence[str], sizes: Sequence[i
         if failed:
             x = [r.size + offset for r in failed]
             ax.scatter(x, [r.episodes for r in failed], color=colour, alpha=0.6, s=24, marker="x")
-        medians = [(n, cell(rows, agent, n).median) for n in sizes]
+        medians = [(n + offset, cell(rows, agent, n).median) for n in sizes]
         points = [(n, m) for n, m in medians if math.isfinite(m)]
         if points:
             ax.plot(*zip(*points, strict=True), color=colour, marker="s", label=f"{agent} (median)")
