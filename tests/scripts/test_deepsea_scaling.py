@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -154,17 +155,16 @@ def run_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_sweep_writes_outputs_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = ["--agents", "ppo", "ppo-count", "--sizes", "4", "7", "--seeds", "2", "--episodes", "60"]
-    args += ["--workers", "2", "--out", str(out)]
+    args = ["--agents", "ppo", "ppo-count", "--sizes", "4", "7", "--seeds", "1", "--episodes", "60"]
+    args += ["--workers", "1", "--out", str(out)]
     first = run_script(*args, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "sweep: 8 finished, 0 already done, 0 failed" in first.stdout
+    assert "sweep: 4 finished, 0 already done, 0 failed" in first.stdout
     rows = list(csv.DictReader((out / "scaling.csv").open()))
-    assert len(rows) == 8 and {r["size"] for r in rows} == {"4", "7"}
+    assert len(rows) == 4 and {r["size"] for r in rows} == {"4", "7"}
     for r in rows:
-        result = json.loads(
-            (out / "runs" / f"deepsea-{r['size']}__{r['agent']}__s{r['seed']}" / "result.json").read_text()
-        )
+        run_dir = out / "runs" / f"deepsea-{r['size']}__{r['agent']}__s{r['seed']}"
+        result = json.loads((run_dir / "result.json").read_text())
         assert int(r["episodes"]) == len(result["bad_flags"]) <= 60
         solved = deep_sea_solved_episode([c == "1" for c in result["bad_flags"]])
         assert (r["solved_episode"] or None) == (None if solved is None else str(solved))
@@ -173,26 +173,44 @@ def test_sweep_writes_outputs_and_resumes(tmp_path: Path) -> None:
     assert (out / "figures" / "scaling.png").stat().st_size > 1000
     second = run_script(*args, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "sweep: 0 finished, 8 already done, 0 failed" in second.stdout  # trains nothing
-    changed = run_script(*[a if a != "60" else "61" for a in args], cwd=tmp_path)
-    assert "retrained (settings changed)" in changed.stdout  # the budget is part of a run's key
+    assert "sweep: 0 finished, 4 already done, 0 failed" in second.stdout  # trains nothing
+
+
+def test_the_stopping_protocol_is_part_of_a_run_key(tmp_path: Path) -> None:
+    def key(**changes: Any) -> str:
+        config = scaling.ScalingConfig(agents=["ppo"], sizes=[10], seeds=1, out=str(tmp_path / "o"))
+        (spec,) = scaling.validate(dataclasses.replace(config, **changes))
+        return str(spec.key)
+
+    base = key()
+    assert key(episodes=9_999) != base and key(horizon="score") != base and key(metrics=True) == base
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("changes", "message"),
     [
-        (["--sizes", "1"], "error: --sizes=1 is outside the allowed range [2, 100]"),
-        (["--sizes", "10", "10"], "error: --sizes [10, 10] names a size more than once"),
-        (["--agents", "nope"], "error: unknown agent"),
-        (["--agents", "ppo-mask"], "error: agent 'ppo-mask' needs an env with action_masks()"),
-        (["--horizon", "forever"], "error: --horizon='forever' is not one of 'budget', 'score'"),
-        (["--episodes", "0"], "error: --episodes=0 is outside the allowed range [1, inf)"),
+        ({"sizes": [1]}, "--sizes=1 is outside the allowed range [2, 100]"),
+        ({"sizes": [10, 10]}, "--sizes [10, 10] names a size more than once"),
+        ({"sizes": []}, "--sizes needs at least one size"),
+        ({"agents": ["nope"]}, "unknown agent"),
+        ({"agents": ["ppo-mask"]}, "agent 'ppo-mask' needs an env with action_masks()"),
+        ({"horizon": "forever"}, "--horizon='forever' is not one of 'budget', 'score'"),
+        ({"episodes": 0}, "--episodes=0 is outside the allowed range [1, inf)"),
+        ({"seeds": 0}, "--seeds=0 is outside the allowed range [1, inf)"),
     ],
 )
-def test_bad_input_fails_in_one_line_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
-    done = run_script(*args, "--out", str(tmp_path / "o"), cwd=tmp_path)
-    assert done.returncode != 0 and done.stderr.startswith(message), done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+def test_bad_input_is_refused_before_any_work(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
+    config = dataclasses.replace(scaling.ScalingConfig(out=str(tmp_path / "o")), **changes)
+    with pytest.raises(ValueError) as error:
+        scaling.validate(config)
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_input_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    done = run_script("--sizes", "10", "1", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert done.returncode == 1 and not (tmp_path / "o").exists()
+    assert done.stderr == "error: --sizes=1 is outside the allowed range [2, 100]\n"
 
 
 def test_help_documents_every_option() -> None:
