@@ -22,7 +22,7 @@ import itertools
 import math
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -279,8 +279,14 @@ def evaluate(model: Any, train_env: VecEnv, plan_: Plan) -> float:
     return float(mean_return)  # type: ignore[arg-type]
 
 
-def train_run(run: Plan, run_dir: Path, command: str | None = None) -> dict[str, Any]:
-    """Train as planned; write ``config.json``, TensorBoard logs and the model into ``run_dir``; return results."""
+def train_run(
+    run: Plan, run_dir: Path, command: str | None = None, callbacks: Sequence[BaseCallback] = ()
+) -> dict[str, Any]:
+    """Train as planned; write ``config.json``, TensorBoard logs and the model into ``run_dir``; return results.
+
+    ``callbacks`` are extra SB3 callbacks run after the preset's; one that returns ``False`` from ``_on_step``
+    ends training early (``trained_steps`` in the results says how far it went).
+    """
     settings = run.settings
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(
@@ -299,18 +305,19 @@ def train_run(run: Plan, run_dir: Path, command: str | None = None) -> dict[str,
     if run.normalize:
         env = VecNormalize(env)
     tensorboard_log = str(run_dir / "tb") if settings.tensorboard else None
-    model, callbacks = run.agent.build(env, settings.seed, tensorboard_log, settings.verbose, run.algo_kwargs)
+    model, run_callbacks = run.agent.build(env, settings.seed, tensorboard_log, settings.verbose, run.algo_kwargs)
+    run_callbacks = [*run_callbacks, *callbacks]
     episodes = EpisodeLog()
-    callbacks.append(episodes)
+    run_callbacks.append(episodes)
     if settings.metrics and settings.tensorboard:
         from rlfloor.callbacks import ExplorationMetricsCallback
 
-        callbacks.append(ExplorationMetricsCallback())
+        run_callbacks.append(ExplorationMetricsCallback())
     if settings.checkpoint_freq:
         every = max(settings.checkpoint_freq // n_envs, 1)
-        callbacks.append(CheckpointCallback(every, str(run_dir / "checkpoints"), name_prefix="model"))
+        run_callbacks.append(CheckpointCallback(every, str(run_dir / "checkpoints"), name_prefix="model"))
     start = time.perf_counter()
-    model.learn(run.timesteps, callback=callbacks, tb_log_name="run", progress_bar=settings.progress_bar)
+    model.learn(run.timesteps, callback=run_callbacks, tb_log_name="run", progress_bar=settings.progress_bar)
     wall_time = time.perf_counter() - start
 
     curve = learning_curve(episodes.episodes, run.timesteps, settings.curve_points, run.env)
@@ -329,7 +336,8 @@ def train_run(run: Plan, run_dir: Path, command: str | None = None) -> dict[str,
         "auc_score": float(np.nanmean(curve["score"])) if normalized and episodes.episodes else math.nan,
         "curve": curve,
         "wall_time": wall_time,
-        "steps_per_second": run.timesteps / wall_time,
+        "trained_steps": int(model.num_timesteps),
+        "steps_per_second": model.num_timesteps / wall_time,
     }
     if settings.eval_episodes:
         eval_return = evaluate(model, env, run)

@@ -134,3 +134,19 @@ def test_normalize_wraps_in_vecnormalize(tmp_path: Path) -> None:
 
     assert A2C.load(tmp_path / "model.zip").n_envs == 1
     assert json.loads((tmp_path / "config.json").read_text())["hyperparams"]["normalize"] is True
+
+
+def test_extra_callbacks_can_end_a_run_early(tmp_path: Path) -> None:
+    """A callback returning False stops training; trained_steps and the speed count the steps actually run."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class StopAt(BaseCallback):
+        def _on_step(self) -> bool:
+            return self.num_timesteps < 40
+
+    run = plan(RunSettings("cp", "a2c", timesteps=400, n_envs=1), env_resolver, agents)
+    result = train_run(run, tmp_path, callbacks=[StopAt()])
+    assert result["timesteps"] == 400 and result["trained_steps"] == 40
+    assert result["steps_per_second"] == pytest.approx(40 / result["wall_time"])
+    full = train_run(run, tmp_path / "full")
+    assert full["trained_steps"] == 400  # the env's 4-step A2C rollouts divide the budget
