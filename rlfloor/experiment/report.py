@@ -155,6 +155,17 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def method_colors(methods: Sequence[str]) -> dict[str, Any]:
+    """One colour per method: matplotlib's ``tab10`` for up to 10 methods, ``tab20`` (cycled) beyond."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    palette = plt.get_cmap("tab10" if len(methods) <= 10 else "tab20")
+    return {method: palette(i % palette.N) for i, method in enumerate(methods)}
+
+
 def save_figures(
     scores: ScoreDict,
     curves: Mapping[str, np.ndarray] | None,
@@ -178,7 +189,7 @@ def save_figures(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     methods = list(scores)
-    colors = dict(zip(methods, plt.get_cmap("tab10")(np.linspace(0, 1, 10))[: len(methods)], strict=True))
+    colors = method_colors(methods)
     paths = []
 
     names = ("iqm", "mean", "median")
@@ -245,8 +256,7 @@ def save_task_curves(
     rows = -(-len(tasks) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.4 * rows), squeeze=False)
     methods = sorted({m for per_task in curves.values() for m in per_task})
-    palette = plt.get_cmap("tab20")  # 20 colours, cycled for larger grids
-    colors = {method: palette((i % 20) / 19) for i, method in enumerate(methods)}
+    colors = method_colors(methods)
     handles: dict[str, Any] = {}
     for ax, task in zip(axes.flat, tasks, strict=False):
         per_method = {m: np.asarray(c, dtype=float)[:, None, :] for m, c in curves[task].items()}

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlfloor import report
+from rlfloor.experiment import report
 
 pytest.importorskip("rliable")
 
@@ -67,3 +67,24 @@ def test_task_curves_draw_every_method_even_when_groups_run_different_tasks(tmp_
     steps = {task: np.arange(1, 6) * 100 for task in curves}
     path = report.save_task_curves(curves, steps, tmp_path / "task_curves.png", {"task": "score"}, reps=20)
     assert path.stat().st_size > 0 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_aggregate_figures_with_more_methods_than_one_colour_cycle(tmp_path: Path) -> None:
+    # 12 methods on one group of tasks (the intrinsic presets joined the probe comparison): the
+    # aggregate figures once failed there with "zip() argument 2 is shorter than argument 1".
+    rng = np.random.default_rng(1)
+    methods = [f"m{i}" for i in range(12)]
+    scores = {m: rng.random((4, 3)) for m in methods}
+    intervals = report.aggregate_intervals(scores, reps=20)
+    curves = {m: rng.random((4, 3, 5)) for m in methods}
+    paths = report.save_figures(scores, curves, np.arange(1, 6) * 100, tmp_path, intervals, reps=20)
+    assert len(paths) == 3 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+    colors = report.method_colors(methods)
+    assert len({tuple(c) for c in colors.values()}) == 12  # every method its own colour
+
+
+def test_method_colors_keep_tab10_up_to_ten_methods() -> None:
+    colors = report.method_colors(["a", "b", "c"])
+    import matplotlib.pyplot as plt
+
+    assert colors["b"] == plt.get_cmap("tab10")(1)
