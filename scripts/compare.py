@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import tyro
 
-from agents import AgentSpec, load_presets, resolve_agent
+from agents import AgentSpec, exploration_callbacks, load_presets, resolve_agent
 from envs import resolve
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, run_sweep, write_text_atomic
@@ -160,6 +160,24 @@ def presets_path(config: CompareConfig) -> str | None:
     return str(Path(config.presets).resolve()) if config.presets else None
 
 
+def observation_problem(
+    agent: AgentSpec, env: str, env_resolver: Callable[[str], Any], spaces: dict[str, Any]
+) -> str | None:
+    """Why ``agent``'s exploration components cannot observe ``env`` (e.g. exact counts of a continuous
+    observation), or ``None``. The env is built once per name (``spaces`` caches its observation space)."""
+    if agent.intrinsic is None:
+        return None
+    if env not in spaces:
+        instance = env_resolver(env).make()
+        spaces[env] = instance.observation_space
+        instance.close()
+    try:
+        exploration_callbacks(agent, spaces[env])
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def grid_specs(config: CompareConfig, plan: Plan, agent_resolver: Callable[[str], AgentSpec]) -> list[RunSpec]:
     """The runs of valid (env, agent) pairs, each carrying its resolved settings."""
     env_resolver = plan.env_resolver()
@@ -169,13 +187,22 @@ def grid_specs(config: CompareConfig, plan: Plan, agent_resolver: Callable[[str]
         return config.timesteps or max(1, round((suite_budget or DEFAULT_BUDGET) * config.budget_scale))
 
     options = {"eval_episodes": config.eval_episodes, "metrics": config.metrics}
+    spaces: dict[str, Any] = {}
+    left_out: dict[tuple[str, str], str] = {}
     specs = []
     for spec in grid(plan.envs, config.agents, range(config.seeds), budget, options):
+        agent = agent_resolver(spec.agent)
         try:
-            check_compatible(agent_resolver(spec.agent), env_resolver(spec.env))
+            check_compatible(agent, env_resolver(spec.env))
         except ValueError:
             continue  # e.g. stock PPO on a masked env: not a valid pair, left out of the grid
+        problem = observation_problem(agent, spec.env, env_resolver, spaces)
+        if problem is not None:
+            left_out[(spec.env, spec.agent)] = problem
+            continue
         specs.append(plan_spec(spec, env_resolver, agent_resolver))
+    for (env, agent), problem in left_out.items():
+        print(f"left out {env} x {agent}: {problem}", file=sys.stderr)
     if not specs:
         raise ValueError("no valid (env, agent) pair: masked envs need ppo-mask* agents, the others need the rest")
     return specs

@@ -217,3 +217,16 @@ def test_any_gymnasium_id_and_module_env_id_end_to_end(tmp_path: Path) -> None:
     again = run_compare(args, cwd=tmp_path)
     assert "0 finished, 4 already done, 0 failed" in again.stdout, again.stdout + again.stderr
     assert "cached" in again.stdout and (out / "references.json").stat().st_mtime_ns == stamp
+
+
+def test_intrinsic_preset_left_out_where_it_cannot_observe_the_env(tmp_path: Path) -> None:
+    """Exact counts cannot key CartPole's continuous observations: the pair is left out, named, before any work."""
+    out = tmp_path / "out"
+    args = ["--envs", "cartpole", "deepsea-6", "--agents", "ppo-count", "--seeds", "1", "--timesteps", "64"]
+    args += ["--out", str(out), "--workers", "1", "--bootstrap-reps", "20", "--no-progress", "--no-metrics"]
+    done = run_compare(args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "left out cartpole x ppo-count: observation space" in done.stderr
+    assert "exact counts cannot key it" in done.stderr
+    assert "1 finished, 0 already done, 0 failed" in done.stdout
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["deepsea-6__ppo-count__s0"]
