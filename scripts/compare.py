@@ -201,8 +201,8 @@ def grid_specs(config: CompareConfig, plan: Plan, agent_resolver: Callable[[str]
             left_out[(spec.env, spec.agent)] = problem
             continue
         specs.append(plan_spec(spec, env_resolver, agent_resolver))
-    for (env, agent), problem in left_out.items():
-        print(f"left out {env} x {agent}: {problem}", file=sys.stderr)
+    for (env_name, agent_name), problem in left_out.items():
+        print(f"left out {env_name} x {agent_name}: {problem}", file=sys.stderr)
     if not specs:
         raise ValueError("no valid (env, agent) pair: masked envs need ppo-mask* agents, the others need the rest")
     return specs
