@@ -484,12 +484,13 @@ def scaling_figure(rows: Sequence[Row], agents: Sequence[str], sizes: Sequence[i
     ax.plot(line_x, line_y, color="black", linestyle="--", alpha=0.4, linewidth=1.5, label="2^N (dithering)")
     ax.axhline(episodes, color="grey", linestyle=":", linewidth=1, label=f"budget ({episodes} episodes)")
     ax.set_yscale("log")
-    ax.set_ylim(1, 3 * episodes)
+    drawn = [r.solved_episode or r.episodes for r in rows if r.agent in agents] + [2 ** min(sizes)]
+    ax.set_ylim(10 ** math.floor(math.log10(max(1, min(drawn)))), 3 * episodes)
     ax.set_xticks(sizes)
     ax.set_xlabel("deep sea problem size N")
     ax.set_ylabel("#episodes until < 90% bad episodes (log)")
     ax.set_title("DeepSea scaling (o solved, x unsolved: stopped)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 
