@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from agents import resolve_agent
+from envs.resolve import resolve
+from rlfloor.experiment import RunSettings, plan, train_run
 
 
 def final_scores(env: str, agent: str, timesteps: int, seeds: range, out: Path) -> np.ndarray:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from train import TrainConfig, train
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    """Final normalized scores of ``agent`` on ``env``, one run per seed, as ``scripts/train.py`` trains them."""
     scores = []
     for seed in seeds:
-        config = TrainConfig(
-            env=env,
-            agent=agent,
-            seed=seed,
-            timesteps=timesteps,
-            out=str(out),
-            eval_episodes=0,
-            metrics=False,
-            tensorboard=False,
-            progress_bar=False,
-            save_model=False,
+        settings = RunSettings(
+            env=env, agent=agent, seed=seed, timesteps=timesteps, metrics=False, tensorboard=False, save_model=False
         )
-        scores.append(train(config)["final_score"])
+        result = train_run(plan(settings, resolve, resolve_agent), out / f"{env}__{agent}__s{seed}")
+        scores.append(result["final_score"])
     return np.array(scores)
 
 
