@@ -25,20 +25,20 @@ import csv
 import functools
 import io
 import math
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import tyro
 
 from agents import AgentSpec, exploration_callbacks, load_presets, resolve_agent
 from envs import resolve
-from rlfloor.checks import check_choice, check_int, check_number
-from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, run_sweep, write_text_atomic
+from rlfloor.checks import check_int, check_number
+from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, write_text_atomic
+from rlfloor.experiment.cli import SweepOptions, absolute_path, check_out, exit_if_failed, run_sweep_cli
 from rlfloor.experiment.references import cached_random_return
 from rlfloor.experiment.run import check_compatible
 
@@ -66,14 +66,6 @@ class CompareConfig:
     """multiplies the suite budgets (when --timesteps is None); 50000 steps for envs outside the suite"""
     out: str = "results/default"
     """results folder (resumed if it exists)"""
-    workers: int | None = None
-    """parallel runs on the local backend (default: number of CPUs)"""
-    backend: str = "local"
-    """local (process pool) or ray"""
-    address: str | None = None
-    """Ray cluster address; None starts a private local Ray instance"""
-    cpus_per_run: float = 1.0
-    """CPUs reserved per run on Ray"""
     presets: str | None = None
     """JSON file of extra agent presets"""
     references: str | None = None
@@ -88,10 +80,8 @@ class CompareConfig:
     """log exploration metrics to TensorBoard per run (not part of a run's key)"""
     bootstrap_reps: int = 2000
     """bootstrap resamples for the confidence intervals"""
-    max_retries: int = 2
-    """retries of a run whose worker process died"""
-    progress: bool = True
-    """show a progress bar over the grid"""
+    sweep: Annotated[SweepOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=SweepOptions)
+    """how the grid is run (none of these changes a run's results)"""
 
 
 @dataclass
@@ -109,33 +99,16 @@ class Plan:
         return functools.partial(resolve.resolve, references=self.references)
 
 
-def check_out(out: str) -> Path:
-    """``out`` as a folder that exists or can be created, and is writable; one-line ``ValueError`` otherwise."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out={out!r} is a file, not a folder")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r} does not allow creating files)")
-    return path
-
-
 def validate(config: CompareConfig) -> Plan:
     """Check every name and number before any work; return the grid (settings keyed after references)."""
     check_int("--seeds", config.seeds, 1)
     if config.timesteps is not None:
         check_int("--timesteps", config.timesteps, 1)
     check_number("--budget-scale", config.budget_scale, 0, None, low_open=True)
-    if config.workers is not None:
-        check_int("--workers", config.workers, 1)
-    check_choice("--backend", config.backend, ("local", "ray"))
-    check_number("--cpus-per-run", config.cpus_per_run, 0, None, low_open=True)
+    config.sweep.check()
     check_int("--random-episodes", config.random_episodes, 2)
     check_int("--eval-episodes", config.eval_episodes, 0)
     check_int("--bootstrap-reps", config.bootstrap_reps, 1)
-    check_int("--max-retries", config.max_retries, 0)
     check_out(config.out)
     presets = load_presets(config.presets) if config.presets else None
     agent_resolver = functools.partial(resolve_agent, presets=presets_path(config))
@@ -157,7 +130,7 @@ def validate(config: CompareConfig) -> Plan:
 
 def presets_path(config: CompareConfig) -> str | None:
     """The presets file as an absolute path (workers may run elsewhere)."""
-    return str(Path(config.presets).resolve()) if config.presets else None
+    return absolute_path(config.presets)
 
 
 def observation_problem(
@@ -437,40 +410,19 @@ def main() -> None:
             plan.specs = grid_specs(config, plan, agent_resolver)
     except (ValueError, ImportError) as error:
         sys.exit(f"error: {error}")
-    print(f"{len(plan.specs)} runs in {config.out} ({config.backend} backend)", flush=True)
     run_fn = functools.partial(
         run_spec,
         env_resolver=plan.env_resolver(),
         agent_resolver=functools.partial(resolve_agent, presets=presets_path(config)),
     )
     try:
-        summary = run_sweep(
-            plan.specs,
-            run_fn,
-            store,
-            backend=config.backend,
-            workers=config.workers,
-            max_retries=config.max_retries,
-            progress=config.progress,
-            ray_address=config.address,
-            ray_resources={"num_cpus": config.cpus_per_run},
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
-        sys.exit(130)
+        summary = run_sweep_cli(plan.specs, run_fn, store, config.sweep)
     except (ValueError, ImportError) as error:
         sys.exit(f"error: {error}")
-    for problem in summary.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if summary.changed:
-        print(f"retrained (settings changed): {', '.join(summary.changed)}")
-    print(f"sweep: {summary}")
     text = build_report(config, plan, store, command)
     print(text)
     print(f"report: {store.root / 'report.md'}")
-    if summary.failed:
-        print(f"{len(summary.failed)} runs failed: {', '.join(summary.failed)}", file=sys.stderr)
-        sys.exit(1)
+    exit_if_failed(summary)
 
 
 if __name__ == "__main__":

@@ -44,13 +44,12 @@ import functools
 import io
 import json
 import math
-import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import gymnasium as gym
 import numpy as np
@@ -69,8 +68,9 @@ from envs.scoring import (
     deep_sea_score,
     deep_sea_solved_episode,
 )
-from rlfloor.checks import check_choice, check_int, check_number
-from rlfloor.experiment import RunSpec, RunStore, plan, plan_spec, run_sweep, train_run, write_text_atomic
+from rlfloor.checks import check_choice, check_int
+from rlfloor.experiment import RunSpec, RunStore, plan, plan_spec, train_run, write_text_atomic
+from rlfloor.experiment.cli import SweepOptions, absolute_path, check_out, exit_if_failed, run_sweep_cli
 from rlfloor.experiment.report import markdown_table
 from rlfloor.experiment.run import check_compatible, settings_from_spec
 from rlfloor.experiment.store import atomic_path
@@ -102,22 +102,12 @@ class ScalingConfig:
     """when an unsolved run stops: budget (at --episodes) or score (at min(2**N + 99, --episodes))"""
     out: str = "results/deepsea-scaling"
     """results folder (resumed if it exists)"""
-    workers: int | None = None
-    """parallel runs on the local backend (default: number of CPUs)"""
-    backend: str = "local"
-    """local (process pool) or ray"""
-    address: str | None = None
-    """Ray cluster address; None starts a private local Ray instance"""
-    cpus_per_run: float = 1.0
-    """CPUs reserved per run on Ray"""
     presets: str | None = None
     """JSON file of extra agent presets"""
     metrics: bool = False
     """log exploration metrics to TensorBoard per run (slower; not part of a run's key)"""
-    max_retries: int = 2
-    """retries of a run whose worker process died"""
-    progress: bool = True
-    """show a progress bar over the grid"""
+    sweep: Annotated[SweepOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=SweepOptions)
+    """how the grid is run (none of these changes a run's results)"""
 
 
 # ----------------------------------------------------------------------------------------------- the runs
@@ -508,19 +498,7 @@ def save_figure(fig: Any, path: Path) -> Path:
 # ----------------------------------------------------------------------------------------------- the script
 def presets_path(config: ScalingConfig) -> str | None:
     """The presets file as an absolute path (workers may run elsewhere)."""
-    return str(Path(config.presets).resolve()) if config.presets else None
-
-
-def check_out(out: str) -> None:
-    """``out`` must be a folder that exists or can be created; one-line ``ValueError`` otherwise."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out={out!r} is a file, not a folder")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out={out!r} is not writable")
+    return absolute_path(config.presets)
 
 
 def validate(config: ScalingConfig) -> list[RunSpec]:
@@ -538,11 +516,7 @@ def validate(config: ScalingConfig) -> list[RunSpec]:
     check_int("--seeds", config.seeds, 1)
     check_int("--episodes", config.episodes, 1)
     check_choice("--horizon", config.horizon, HORIZONS)
-    if config.workers is not None:
-        check_int("--workers", config.workers, 1)
-    check_choice("--backend", config.backend, ("local", "ray"))
-    check_number("--cpus-per-run", config.cpus_per_run, 0, None, low_open=True)
-    check_int("--max-retries", config.max_retries, 0)
+    config.sweep.check()
     check_out(config.out)
     if config.presets:
         load_presets(config.presets)
@@ -587,37 +561,18 @@ def main() -> None:
         store = RunStore(Path(config.out))
     except (ValueError, ImportError) as error:
         sys.exit(f"error: {error}")
-    print(f"{len(specs)} runs in {config.out} ({config.backend} backend)", flush=True)
     run_fn = functools.partial(
         scaling_run,
         env_resolver=deep_sea_env,
         agent_resolver=functools.partial(resolve_agent, presets=presets_path(config)),
     )
     try:
-        summary = run_sweep(
-            specs,
-            run_fn,
-            store,
-            backend=config.backend,
-            workers=config.workers,
-            max_retries=config.max_retries,
-            progress=config.progress,
-            ray_address=config.address,
-            ray_resources={"num_cpus": config.cpus_per_run},
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
-        sys.exit(130)
-    for problem in summary.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if summary.changed:
-        print(f"retrained (settings changed): {', '.join(summary.changed)}")
-    print(f"sweep: {summary}")
+        summary = run_sweep_cli(specs, run_fn, store, config.sweep)
+    except (ValueError, ImportError) as error:
+        sys.exit(f"error: {error}")
     print(write_outputs(config, store, specs, command))
     print(f"report: {store.root / 'report.md'}")
-    if summary.failed:
-        print(f"{len(summary.failed)} runs failed: {', '.join(summary.failed)}", file=sys.stderr)
-        sys.exit(1)
+    exit_if_failed(summary)
 
 
 if __name__ == "__main__":

@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import inspect
 import subprocess
 import sys
+import textwrap
+import typing
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+import tyro
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {"train.py": "TrainConfig", "compare.py": "CompareConfig", "bench_ray.py": "BenchConfig"}
 
 
-def field_docs(script: str, config: str) -> dict[str, str]:
-    """``{field: docstring}`` of the config dataclass, read from the script's source."""
-    tree = ast.parse((ROOT / "scripts" / script).read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == config)
+def load_script(name: str) -> ModuleType:
+    """``scripts/{name}`` imported as a module (scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), ROOT / "scripts" / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def field_docs(config: type) -> dict[str, str]:
+    """``{field: docstring}`` of a tyro config dataclass, read from its source.
+
+    A field annotated ``Annotated[Options, tyro.conf.OmitArgPrefixes]`` is a group of flags without a
+    prefix: its own fields (and their docstrings) take its place.
+    """
+    hints = typing.get_type_hints(config, include_extras=True)
+    cls = ast.parse(textwrap.dedent(inspect.getsource(config))).body[0]
+    assert isinstance(cls, ast.ClassDef)
     docs: dict[str, str] = {}
     for node, after in zip(cls.body, [*cls.body[1:], None], strict=True):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            hint = hints[node.target.id]
+            if typing.get_origin(hint) is typing.Annotated and tyro.conf.OmitArgPrefixes in typing.get_args(hint):
+                docs.update(field_docs(typing.get_args(hint)[0]))
+                continue
             doc = after.value.value if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) else ""
             docs[node.target.id] = str(doc)
     return docs
@@ -27,7 +52,7 @@ def field_docs(script: str, config: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_help_documents_every_option(script: str) -> None:
-    docs = field_docs(script, SCRIPTS[script])
+    docs = field_docs(getattr(load_script(script), SCRIPTS[script]))
     assert docs and all(docs.values()), [name for name, doc in docs.items() if not doc]
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), "--help"], capture_output=True, text=True, timeout=120

@@ -214,7 +214,7 @@ def test_bad_input_on_the_command_line_is_one_line(tmp_path: Path) -> None:
 
 
 def test_help_documents_every_option() -> None:
-    docs = field_docs("deepsea_scaling.py", "ScalingConfig")
+    docs = field_docs(scaling.ScalingConfig)
     assert docs and all(docs.values()), [name for name, doc in docs.items() if not doc]
     done = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -1,0 +1,109 @@
+"""What the harness's command-line scripts share (``scripts/compare.py``, ``scripts/deepsea_scaling.py``).
+
+A script's config dataclass embeds :class:`SweepOptions` without a flag prefix, so every script spells the
+sweep flags the same way (``--workers``, ``--backend``, ``--address``, ``--cpus-per-run``,
+``--max-retries``, ``--progress``)::
+
+    sweep: Annotated[SweepOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=SweepOptions)
+
+and runs its grid with :func:`run_sweep_cli`, which prints what happened the same way in every script.
+Errors are one-line ``ValueError`` messages naming the flag, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlfloor.checks import check_choice, check_int, check_number
+from rlfloor.experiment.backends import RunFn
+from rlfloor.experiment.store import RunSpec, RunStore
+from rlfloor.experiment.sweep import BACKENDS, SweepSummary, run_sweep
+
+
+@dataclass
+class SweepOptions:
+    """How the grid is run (none of these changes a run's results, so none is part of a run's key)."""
+
+    workers: int | None = None
+    """parallel runs on the local backend (default: number of CPUs)"""
+    backend: str = "local"
+    """local (process pool) or ray"""
+    address: str | None = None
+    """Ray cluster address; None starts a private local Ray instance"""
+    cpus_per_run: float = 1.0
+    """CPUs reserved per run on Ray"""
+    max_retries: int = 2
+    """retries of a run whose worker process died"""
+    progress: bool = True
+    """show a progress bar over the grid"""
+
+    def check(self) -> None:
+        """Raise a one-line ``ValueError`` naming the first bad flag."""
+        if self.workers is not None:
+            check_int("--workers", self.workers, 1)
+        check_choice("--backend", self.backend, BACKENDS)
+        check_number("--cpus-per-run", self.cpus_per_run, 0, None, low_open=True)
+        check_int("--max-retries", self.max_retries, 0)
+
+
+def check_out(out: str) -> Path:
+    """``out`` as a folder that exists or can be created, and is writable; one-line ``ValueError`` otherwise."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out={out!r} is a file, not a folder")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r} does not allow creating files)")
+    return path
+
+
+def absolute_path(path: str | None) -> str | None:
+    """``path`` made absolute (workers may run in another folder, or on another machine's mount), or None."""
+    return str(Path(path).resolve()) if path else None
+
+
+def run_sweep_cli(specs: Sequence[RunSpec], run_fn: RunFn, store: RunStore, options: SweepOptions) -> SweepSummary:
+    """:func:`~rlfloor.experiment.sweep.run_sweep` as a script runs it, printing what it does.
+
+    Prints the size of the grid first, then (after the sweep) the corrupt files met, the runs retrained
+    because their settings changed, and the summary. On Ctrl-C the finished runs are already saved: it says
+    so and exits with status 130. Bad options and a missing Ray raise as ``run_sweep`` does.
+    """
+    print(f"{len(specs)} runs in {store.root} ({options.backend} backend)", flush=True)
+    try:
+        summary = run_sweep(
+            specs,
+            run_fn,
+            store,
+            backend=options.backend,
+            workers=options.workers,
+            max_retries=options.max_retries,
+            progress=options.progress,
+            ray_address=options.address,
+            ray_resources={"num_cpus": options.cpus_per_run},
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
+    for problem in summary.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if summary.changed:
+        print(f"retrained (settings changed): {', '.join(summary.changed)}")
+    print(f"sweep: {summary}")
+    return summary
+
+
+def exit_if_failed(summary: SweepSummary) -> None:
+    """Name the failed runs on stderr and exit with status 1, if there are any."""
+    if summary.failed:
+        print(f"{len(summary.failed)} runs failed: {', '.join(summary.failed)}", file=sys.stderr)
+        sys.exit(1)
+
+
+__all__ = ["SweepOptions", "absolute_path", "check_out", "exit_if_failed", "run_sweep_cli"]
