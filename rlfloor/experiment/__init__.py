@@ -9,6 +9,7 @@ resolvers, see :mod:`rlfloor.experiment.run`).
 * :mod:`~rlfloor.experiment.backends` -- the backend interface and the local process pool;
 * :mod:`~rlfloor.experiment.ray_backend` -- the Ray backend (optional ``ray`` extra);
 * :mod:`~rlfloor.experiment.sweep` -- the driver loop: resume, locks, crash isolation, retries;
+* :mod:`~rlfloor.experiment.cli` -- what the command-line scripts share: the sweep flags, the printed sweep;
 * :mod:`~rlfloor.experiment.references` -- measured random references, cached in the results folder;
 * :mod:`~rlfloor.experiment.report` -- rliable statistics, Markdown tables and figures (``report`` extra).
 """
