@@ -9,7 +9,14 @@ bootstrapping: the bonus of step ``t`` never reaches the actions that led to it.
 
 1. records, at every step, the next observation (the true terminal observation where an episode
    ended) and a copy of the extrinsic reward as the env returned it -- before SB3 adds
-   ``gamma * V(terminal)`` to the rewards of truncated episodes;
+   ``gamma * V(terminal)`` to the rewards of truncated episodes. Under SB3's ``VecNormalize`` (rl-zoo3's
+   ``normalize: true``) the novelty is that of the env's own observation, not of the normalized policy
+   input, whose statistics drift during training (the same state would change its key or its RND input):
+   ``get_original_obs()`` gives the raw next observations; a terminal observation, which ``VecNormalize``
+   normalizes in ``infos``, is mapped back with ``unnormalize_obs`` (rounded for exact counts and
+   integer dtypes; otherwise values within :data:`SNAP_TO_INTEGER` of an integer are snapped to it).
+   That is exact except where ``VecNormalize`` clipped a value (beyond ``clip_obs`` standard
+   deviations), which cannot be undone;
 2. at the end of the rollout computes the bonus of each next observation, scales it, and writes
    ``ext_coef * r_ext + (SB3's timeout bootstrap, unchanged) + coef * r_int`` into
    ``rollout_buffer.rewards``;
@@ -57,6 +64,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.utils import obs_as_tensor
+from stable_baselines3.common.vec_env import VecNormalize
 
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
@@ -64,6 +72,8 @@ from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
 from rlfloor.schedules import LinearSchedule, as_schedule, progress_remaining, schedule_bounds
 
 METHODS = ("count", "simhash", "rnd")
+SNAP_TO_INTEGER = 1e-5
+"""A terminal observation mapped back from ``VecNormalize`` takes integer values within this distance as exact."""
 
 _METHOD_KWARGS = {
     "count": ("max_states", "n_states"),
@@ -279,6 +289,8 @@ class IntrinsicRewardCallback(BaseCallback):
         self._next_obs: NDArray[np.generic] | None = None
         self._ext: NDArray[np.float32] | None = None
         self._step = 0
+        self._obs_normalizer: VecNormalize | None = None
+        """The training env's ``VecNormalize`` when it normalizes observations (they are mapped back)."""
 
     # -- set-up --------------------------------------------------------------------------------
     def check_space(self, observation_space: spaces.Space) -> None:
@@ -308,13 +320,27 @@ class IntrinsicRewardCallback(BaseCallback):
             state = IntrinsicState(self.method, make_novelty(self.method, space, kwargs), critic)
             model.intrinsic_state = state  # type: ignore[attr-defined]  # pickled by model.save()
         self.state = state
+        normalizer = model.get_vec_normalize_env()
+        self._obs_normalizer = normalizer if normalizer is not None and normalizer.norm_obs else None
+
+    def _raw_terminal(self, terminal: Any, dtype: np.dtype[Any]) -> Any:
+        """The env's own terminal observation, from the one ``VecNormalize`` put in ``infos``."""
+        assert self._obs_normalizer is not None
+        raw = np.asarray(self._obs_normalizer.unnormalize_obs(terminal), dtype=np.float64)
+        nearest = np.rint(raw)
+        if self.method == "count" or np.issubdtype(dtype, np.integer) or dtype == np.bool_:
+            return nearest  # exact counts key integer values (their space is checked)
+        # Undo the float32 round trip's error on integer values (a zero vector must stay on SimHash's
+        # hyperplanes); any other value keeps its reconstruction.
+        return np.where(np.abs(raw - nearest) <= SNAP_TO_INTEGER, nearest, raw)
 
     # -- per step ------------------------------------------------------------------------------
     def _on_rollout_start(self) -> None:
         self._step = 0
 
     def _on_step(self) -> bool:
-        new_obs = np.asarray(self.locals["new_obs"])
+        normalizer = self._obs_normalizer
+        new_obs = np.asarray(self.locals["new_obs"] if normalizer is None else normalizer.get_original_obs())
         if self._next_obs is None or self._next_obs.shape[1:] != new_obs.shape or self._next_obs.dtype != new_obs.dtype:
             n_steps = cast(OnPolicyAlgorithm, self.model).rollout_buffer.buffer_size
             self._next_obs = np.empty((n_steps, *new_obs.shape), dtype=new_obs.dtype)
@@ -326,7 +352,7 @@ class IntrinsicRewardCallback(BaseCallback):
             if done:
                 terminal = self.locals["infos"][index].get("terminal_observation")
                 if terminal is not None:
-                    row[index] = terminal
+                    row[index] = terminal if normalizer is None else self._raw_terminal(terminal, row.dtype)
         # Copied before SB3 adds gamma * V(terminal) to the rewards of truncated episodes (in place).
         self._ext[self._step] = self.locals["rewards"]
         self._step += 1
