@@ -68,6 +68,8 @@ class AgentSpec:
         ``min_prob`` follows the returns, raised when they drop (runs on rlfloor's policy).
     :param intrinsic: keyword arguments of :class:`rlfloor.intrinsic.IntrinsicRewardCallback`
         (``{"method": "count", "coef": 0.1}``), or ``None`` for no intrinsic reward.
+    :param n_envs: parallel env copies, over the env's own setting (``None``: the env's, else 1); for candidate
+        stock settings in a baseline sweep (``n_steps`` and the like go in ``algo_kwargs``).
     :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
         temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
         ``False`` is ignored (the policy follows from the settings).
@@ -85,6 +87,7 @@ class AgentSpec:
     baseline: str | None = None
     adaptive_floor: Mapping[str, Any] | None = None
     intrinsic: Mapping[str, Any] | None = None
+    n_envs: int | None = None
     floored: InitVar[bool | None] = None
 
     def __post_init__(self, floored: bool | None) -> None:
@@ -99,6 +102,10 @@ class AgentSpec:
                 object.__setattr__(self, "policy", "rlfloor")
         if self.policy not in POLICIES:
             raise ValueError(f"agent {self.name!r}: policy={self.policy!r} is not one of {POLICIES}")
+        if self.n_envs is not None and (
+            isinstance(self.n_envs, bool) or not isinstance(self.n_envs, int) or self.n_envs < 1
+        ):
+            raise ValueError(f"agent {self.name!r}: n_envs={self.n_envs!r} must be None or an integer >= 1")
         if self.algo not in ALGORITHMS:
             raise ValueError(f"agent {self.name!r}: algo={self.algo!r} is not one of {ALGORITHMS}")
         if not self.name or any(c in self.name for c in "/\\ "):
@@ -207,6 +214,7 @@ class AgentSpec:
             "baseline": self.baseline,
             "adaptive_floor": None if self.adaptive_floor is None else dict(self.adaptive_floor),
             "intrinsic": None if self.intrinsic is None else dict(self.intrinsic),
+            "n_envs": self.n_envs,
         }
 
 
@@ -434,6 +442,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "baseline": (str, type(None)),
     "adaptive_floor": (dict, type(None)),
     "intrinsic": (dict, type(None)),
+    "n_envs": (int, type(None)),
     "floored": (bool,),
 }
 

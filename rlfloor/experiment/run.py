@@ -186,7 +186,9 @@ class Plan:
         """Everything the results depend on: the content a run is keyed by."""
         run = {name: getattr(self.settings, name) for name in RunSettings.KEY_FIELDS}
         run.update(timesteps=self.timesteps, n_envs=self.n_envs)
-        agent = {k: v for k, v in self.agent.to_dict().items() if k not in ("name", "description", "baseline")}
+        # n_envs is keyed as resolved (in run and hyperparams), whoever set it
+        unkeyed = ("name", "description", "baseline", "n_envs")
+        agent = {k: v for k, v in self.agent.to_dict().items() if k not in unkeyed}
         return {"env": self.env.record(), "agent": agent, "run": run, "hyperparams": self.hyperparams()}
 
 
@@ -238,7 +240,8 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     algo_kwargs = {k: v for k, v in dict(env_params).items() if k not in SPECIAL_HYPERPARAMS}
     algo_kwargs.update(agent.to_dict().get("algo_kwargs") or {})
     agent.check_kwargs(algo_kwargs)
-    n_envs = settings.n_envs if settings.n_envs is not None else int(env_params.get("n_envs", 1))
+    agent_n_envs = agent.to_dict().get("n_envs")  # a preset's own n_envs goes over the env's
+    n_envs = next(n for n in (settings.n_envs, agent_n_envs, env_params.get("n_envs"), 1) if n is not None)
     check_int(f"n_envs of {env.name!r}", n_envs, 1)
     normalize = env_params.get("normalize", False)
     if not isinstance(normalize, bool):

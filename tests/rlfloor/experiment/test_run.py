@@ -150,3 +150,53 @@ def test_extra_callbacks_can_end_a_run_early(tmp_path: Path) -> None:
     assert result["steps_per_second"] == pytest.approx(40 / result["wall_time"])
     full = train_run(run, tmp_path / "full")
     assert full["trained_steps"] == 400  # the env's 4-step A2C rollouts divide the budget
+
+
+def test_a_presets_n_envs_goes_over_the_envs_and_is_keyed_as_resolved() -> None:
+    def with_n_envs(name: str) -> AgentSpec:
+        if name == "ppo-8":
+            return AgentSpec("ppo-8", "ppo", "candidate", n_envs=8)
+        return agents(name)
+
+    assert plan(RunSettings("cp", "ppo-8"), env_resolver, with_n_envs).n_envs == 8  # over the env's 2
+    assert plan(RunSettings("cp", "ppo-8", n_envs=3), env_resolver, with_n_envs).n_envs == 3  # explicit wins
+    preset = plan_spec(RunSpec("cp", "ppo-8", 0, 128), env_resolver, with_n_envs)
+    option = plan_spec(RunSpec("cp", "ppo", 0, 128, (("n_envs", 8),)), env_resolver, with_n_envs)
+    assert preset.key == option.key  # the same resolved settings, however n_envs was given
+    with pytest.raises(ValueError, match="n_envs=0"):
+        AgentSpec("bad", "ppo", "d", n_envs=0)
+
+
+def test_env_policy_kwargs_are_resolved_keyed_and_under_the_presets() -> None:
+    def grid_env(name: str) -> resolve.ResolvedEnv:
+        base = env_resolver(name)
+
+        @dataclasses.dataclass(frozen=True)
+        class Grid(resolve.ResolvedEnv):
+            @property
+            def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+                return {"ppo": {"policy_kwargs": "rlfloor.networks.GRID_POLICY_KWARGS"}}
+
+        return Grid(name, base.env_id, {}, None, base.random_return, base.optimal_return, "given")
+
+    from rlfloor.networks import GRID_POLICY_KWARGS, GridCNN
+
+    run = plan(RunSettings("cp", "ppo"), grid_env, agents)
+    assert run.policy_kwargs == GRID_POLICY_KWARGS
+    assert run.hyperparams()["policy_kwargs"]["features_extractor_class"] == "rlfloor.networks.GridCNN"
+    assert "policy_kwargs" not in plan(RunSettings("cp", "ppo"), env_resolver, agents).hyperparams()
+    assert GridCNN is run.policy_kwargs["features_extractor_class"]
+
+    def broken(name: str) -> resolve.ResolvedEnv:
+        base = env_resolver(name)
+
+        @dataclasses.dataclass(frozen=True)
+        class Broken(resolve.ResolvedEnv):
+            @property
+            def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
+                return {"ppo": {"policy_kwargs": "rlfloor.networks.NO_SUCH_THING"}}
+
+        return Broken(name, base.env_id)
+
+    with pytest.raises(ValueError, match="NO_SUCH_THING"):
+        plan(RunSettings("cp", "ppo"), broken, agents)
