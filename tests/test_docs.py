@@ -59,14 +59,21 @@ def shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def broken_links(path: Path) -> list[str]:
-    """The relative links of ``path`` whose file, or whose heading anchor in a Markdown file, does not exist."""
+def broken_links(path: Path, docs: Path = DOCS) -> list[str]:
+    """The relative links of ``path`` whose file, or whose heading anchor in a Markdown file, does not exist.
+
+    A page of the site (under ``docs``) may link only inside it (MkDocs serves nothing else); README.md may link
+    anywhere.
+    """
     broken = []
     for target in relative_links(path):
         file_part, _, anchor = target.partition("#")
         dest = (path.parent / file_part).resolve() if file_part else path
         if not dest.exists():
             broken.append(f"{target} (no file {shown(dest)})")
+            continue
+        if path.is_relative_to(docs) and not dest.is_relative_to(docs):
+            broken.append(f"{target} (outside docs/: the site cannot serve it; name the path in code instead)")
             continue
         generated = dest.suffix == ".md" and ":::" in dest.read_text(encoding="utf-8")  # mkdocstrings anchors
         if anchor and dest.suffix == ".md" and not generated and anchor not in anchors(dest):
@@ -77,6 +84,16 @@ def broken_links(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_resolve(path: Path) -> None:
     assert broken_links(path) == []
+
+
+def test_link_check_refuses_a_page_linking_out_of_docs(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (docs / "other.md").write_text("# Other\n", encoding="utf-8")
+    page = docs / "page.md"
+    page.write_text("[inside](other.md) [outside](../pyproject.toml)\n", encoding="utf-8")
+    assert [b.split(" ")[0] for b in broken_links(page, docs=docs)] == ["../pyproject.toml"]
 
 
 def test_link_check_catches_a_broken_link_and_anchor(tmp_path: Path) -> None:
