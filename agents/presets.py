@@ -186,9 +186,10 @@ class AgentSpec:
         tensorboard_log: str | None = None,
         verbose: int = 0,
         overrides: Mapping[str, Any] | None = None,
+        policy_defaults: Mapping[str, Any] | None = None,
     ) -> tuple[BaseAlgorithm, list[BaseCallback]]:
         """Same as :func:`build_agent` for this preset."""
-        return build_agent(self, env, seed, tensorboard_log, verbose, overrides)
+        return build_agent(self, env, seed, tensorboard_log, verbose, overrides, policy_defaults)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (saved beside every run)."""
@@ -563,6 +564,7 @@ def build_agent(
     tensorboard_log: str | None = None,
     verbose: int = 0,
     overrides: Mapping[str, Any] | None = None,
+    policy_defaults: Mapping[str, Any] | None = None,
 ) -> tuple[BaseAlgorithm, list[BaseCallback]]:
     """Build the SB3 model of a preset and the callbacks its exploration settings need.
 
@@ -575,9 +577,11 @@ def build_agent(
     :param seed: seed of the model (network initialisation, sampling, env resets).
     :param tensorboard_log: TensorBoard folder, or ``None``.
     :param overrides: extra algorithm keyword arguments that take precedence over the preset's.
+    :param policy_defaults: policy keyword arguments the env needs (e.g. the grid CNN of the MiniGrid tier);
+        the preset's own ``policy_kwargs`` take precedence over them.
     :return: the model and the callbacks to pass to ``learn()``.
     """
-    policy_kwargs = dict(spec.policy_kwargs)
+    policy_kwargs = {**dict(policy_defaults or {}), **dict(spec.policy_kwargs)}
     if spec.floor_anneal is not None:
         policy_kwargs["min_prob"] = LinearSchedule(*spec.floor_anneal)
     algo_kwargs = {**dict(spec.algo_kwargs), **dict(overrides or {})}

@@ -18,6 +18,7 @@ serves ``maskable-ppo``, and ``hyperparams["a2c"]``; rl-zoo3 style, with the spe
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import itertools
 import math
 import sys
@@ -37,7 +38,7 @@ from rlfloor.experiment.store import RunSpec, atomic_path, write_json_atomic
 
 DEFAULT_TIMESTEPS = 50_000
 FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
-SPECIAL_HYPERPARAMS = ("n_envs", "normalize")
+SPECIAL_HYPERPARAMS = ("n_envs", "normalize", "policy_kwargs")
 EVAL_SEED_OFFSET = 10_000
 
 
@@ -97,9 +98,16 @@ class AgentLike(Protocol):
         """Raise a one-line ``ValueError`` for settings the algorithm or the policy does not accept."""
 
     def build(
-        self, env: Any, seed: int, tensorboard_log: str | None, verbose: int, overrides: Mapping[str, Any]
+        self,
+        env: Any,
+        seed: int,
+        tensorboard_log: str | None,
+        verbose: int,
+        overrides: Mapping[str, Any],
+        policy_defaults: Mapping[str, Any] | None = None,
     ) -> tuple[Any, list[BaseCallback]]:
-        """The SB3 model and the callbacks of its exploration settings."""
+        """The SB3 model and the callbacks of its exploration settings (``policy_defaults``: the env's
+        policy keyword arguments, under the preset's own)."""
 
 
 EnvResolver = Callable[[str], EnvLike]
@@ -164,10 +172,15 @@ class Plan:
     n_envs: int
     normalize: bool
     algo_kwargs: dict[str, Any]
+    policy_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The env's policy keyword arguments (e.g. a grid CNN), resolved; the preset's own go over them."""
 
     def hyperparams(self) -> dict[str, Any]:
         """The hyperparameters applied (env's, then the preset's over them)."""
-        return {"algo_kwargs": self.algo_kwargs, "n_envs": self.n_envs, "normalize": self.normalize}
+        applied: dict[str, Any] = {"algo_kwargs": self.algo_kwargs, "n_envs": self.n_envs, "normalize": self.normalize}
+        if self.policy_kwargs:  # absent when empty, so runs planned before the key existed keep their keys
+            applied["policy_kwargs"] = {key: _describe(value) for key, value in self.policy_kwargs.items()}
+        return applied
 
     def key_settings(self) -> dict[str, Any]:
         """Everything the results depend on: the content a run is keyed by."""
@@ -175,6 +188,32 @@ class Plan:
         run.update(timesteps=self.timesteps, n_envs=self.n_envs)
         agent = {k: v for k, v in self.agent.to_dict().items() if k not in ("name", "description", "baseline")}
         return {"env": self.env.record(), "agent": agent, "run": run, "hyperparams": self.hyperparams()}
+
+
+def _describe(value: Any) -> Any:
+    """JSON form of a policy keyword value: classes and functions by their dotted path."""
+    if isinstance(value, type) or callable(value):
+        return f"{value.__module__}.{value.__qualname__}"
+    return value
+
+
+def resolve_policy_kwargs(value: Any, env_name: str = "") -> dict[str, Any]:
+    """An env's ``policy_kwargs`` hyperparameter: a mapping, or the dotted path of one.
+
+    Environments name classes by path (``"rlfloor.networks.GRID_POLICY_KWARGS"``): the ``envs`` package does not
+    import torch. ``None`` is no policy keyword argument.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        module, _, attribute = value.rpartition(".")
+        try:
+            value = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(f"policy_kwargs={value!r} of env {env_name!r} cannot be imported: {error}") from None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"policy_kwargs of env {env_name!r} must be a mapping or its dotted path, got {value!r}")
+    return dict(value)
 
 
 def family(algo: str) -> str:
@@ -204,8 +243,9 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     normalize = env_params.get("normalize", False)
     if not isinstance(normalize, bool):
         raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
+    policy_kwargs = resolve_policy_kwargs(env_params.get("policy_kwargs"), env.name)
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
-    return Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs)
+    return Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
 
 
 class EpisodeLog(BaseCallback):
@@ -305,7 +345,9 @@ def train_run(
     if run.normalize:
         env = VecNormalize(env)
     tensorboard_log = str(run_dir / "tb") if settings.tensorboard else None
-    model, run_callbacks = run.agent.build(env, settings.seed, tensorboard_log, settings.verbose, run.algo_kwargs)
+    model, run_callbacks = run.agent.build(
+        env, settings.seed, tensorboard_log, settings.verbose, run.algo_kwargs, run.policy_kwargs
+    )
     run_callbacks = [*run_callbacks, *callbacks]
     episodes = EpisodeLog()
     run_callbacks.append(episodes)
@@ -389,6 +431,7 @@ __all__ = [
     "learning_curve",
     "plan",
     "plan_spec",
+    "resolve_policy_kwargs",
     "run_spec",
     "score_of",
     "settings_from_spec",
