@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test test-slow lint check bench compare clean
+.PHONY: venv test test-slow lint docs check bench compare clean
 
 venv: $(STAMP)
 
@@ -28,8 +28,14 @@ lint: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy scripts
 
-# Everything CI checks: lint (ruff, formatting, mypy) and the default test suite.
-check: lint test
+# The documentation site (mkdocs.yml, docs/) into site/. --strict: a broken link, a missing anchor or page, a
+# page left out of the nav or an unresolved API reference fails the build. (Not --quiet: it hides the warnings
+# that --strict counts, and the build then passes with broken links.)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# Everything CI checks: lint (ruff, formatting, mypy), the docs build and the default test suite.
+check: lint docs test
 
 compare: $(STAMP)
 	$(PY) scripts/compare.py
@@ -42,4 +48,4 @@ bench: $(STAMP)
 	$(PY) scripts/bench_intrinsic.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site
