@@ -9,8 +9,9 @@ Everywhere an env is named (``scripts/train.py --env``, ``scripts/compare.py --e
   its ids), as ``gymnasium.make`` does.
 
 A Gymnasium id from a package whose observations a flat policy cannot read gets that package's standard
-observation wrapper (:data:`PACKAGE_WRAPPERS`; MiniGrid: rl-zoo3's ``FlatObsWrapper``, as the suite's MiniGrid
-entries use), recorded with the run. An env outside the suite has no reference returns unless they are
+observation wrapper and training settings (:data:`PACKAGE_WRAPPERS`, :data:`PACKAGE_HYPERPARAMS`; MiniGrid: the
+image view, the grid CNN and rl-starter-files' settings, as the suite's MiniGrid ladder uses), recorded with
+the run. An env outside the suite has no reference returns unless they are
 given (``references``); without both, its runs report raw returns. Needs gymnasium and numpy only.
 """
 
@@ -28,8 +29,10 @@ import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs import suite
 
 REFERENCE_KEYS = ("random", "optimal")
-PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": ("envs.external.minigrid.FlatObsWrapper",)}
+PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": suite.MINIGRID_WRAPPERS}
 """Observation wrappers applied to ids registered by these packages (by the entry point's top module)."""
+PACKAGE_HYPERPARAMS: dict[str, Mapping[str, Mapping[str, Any]]] = {"minigrid": suite.MINIGRID_HYPERPARAMS}
+"""Per-algorithm-family training settings of ids registered by these packages (as a suite entry's)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class ResolvedEnv:
     """Where the references come from: ``suite``, ``given`` or ``none``."""
     wrappers: tuple[str, ...] = ()
     """Dotted paths of wrappers applied after ``gymnasium.make`` (outside the suite)."""
+    package_hyperparams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Training settings of the id's package (outside the suite; :data:`PACKAGE_HYPERPARAMS`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
@@ -59,7 +64,8 @@ class ResolvedEnv:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickle support (``MappingProxyType`` cannot be pickled)."""
         values = (self.name, self.env_id, dict(self.kwargs), self.entry, self.random_return, self.optimal_return)
-        return (type(self), (*values, self.references, self.wrappers))
+        package = {family: dict(values) for family, values in self.package_hyperparams.items()}
+        return (type(self), (*values, self.references, self.wrappers, package))
 
     @property
     def budget(self) -> int | None:
@@ -73,8 +79,10 @@ class ResolvedEnv:
 
     @property
     def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
-        """Per-algorithm-family hyperparameters of the suite entry (rl-zoo3 style), if any."""
-        return dict(getattr(self.entry, "hyperparams", None) or {})
+        """Per-algorithm-family hyperparameters (rl-zoo3 style): the suite entry's, else the package's, if any."""
+        if self.entry is not None:
+            return dict(getattr(self.entry, "hyperparams", None) or {})
+        return dict(self.package_hyperparams)
 
     def make(self, n_envs: int = 1) -> gym.Env[Any, Any]:
         """A fresh environment; ``n_envs`` copies will run side by side (see :func:`envs.suite.make`)."""
@@ -97,6 +105,8 @@ class ResolvedEnv:
             "references": self.references,
             "wrappers": list(self.wrappers),
         }
+        if self.entry is None and self.package_hyperparams:  # absent when empty: earlier runs keep their keys
+            data["hyperparams"] = {k: dict(v) for k, v in self.package_hyperparams.items()}
         if self.entry is not None:
             data["suite"] = {
                 "name": self.entry.name,
@@ -197,10 +207,20 @@ def resolve(name: str, references: Mapping[str, Mapping[str, Any]] | None = None
     entry_point = gym.spec(env_id.partition(":")[2] or env_id).entry_point
     package = entry_point.split(".")[0].split(":")[0] if isinstance(entry_point, str) else ""
     wrappers = PACKAGE_WRAPPERS.get(package, ())
-    return ResolvedEnv(name, env_id, {}, None, given.get("random"), given.get("optimal"), source, wrappers)
+    hyperparams = PACKAGE_HYPERPARAMS.get(package, {})
+    return ResolvedEnv(name, env_id, {}, None, given.get("random"), given.get("optimal"), source, wrappers, hyperparams)
 
 
-__all__ = ["PACKAGE_WRAPPERS", "REFERENCE_KEYS", "ResolvedEnv", "accepted", "check_references", "expand", "resolve"]
+__all__ = [
+    "PACKAGE_HYPERPARAMS",
+    "PACKAGE_WRAPPERS",
+    "REFERENCE_KEYS",
+    "ResolvedEnv",
+    "accepted",
+    "check_references",
+    "expand",
+    "resolve",
+]
 
 
 def load_references(path: str | None) -> dict[str, dict[str, float]]:

@@ -26,9 +26,11 @@ def needs(entry: SuiteEntry) -> None:
 def test_the_external_tier_is_tagged_and_names_its_extra() -> None:
     assert {e.name for e in EXTERNAL} >= {
         "minigrid-doorkey-5",
-        "minigrid-unlock",
+        "minigrid-doorkey-8",
         "minigrid-keycorridor",
-        "minigrid-multiroom-n2-s4",
+        "minigrid-multiroom-n4-s5",
+        "minigrid-flat-doorkey-5",
+        "minigrid-flat-unlock",
         "minatar-asterix",
         "minatar-breakout",
         "minatar-freeway",
@@ -60,8 +62,25 @@ def test_external_entry_builds_steps_and_passes_check_env(entry: SuiteEntry) -> 
 
 
 @pytest.mark.parametrize("entry", select("minigrid"), ids=lambda e: e.name)
-def test_minigrid_entries_use_rl_zoos_wrapper_and_ppo_hyperparameters(entry: SuiteEntry) -> None:
+def test_the_ladder_uses_the_image_view_the_grid_cnn_and_rl_starter_files_settings(entry: SuiteEntry) -> None:
+    """lcswillems/rl-starter-files scripts/train.py: 16 procs, 128 (PPO) / 5 (A2C) frames per proc, lr 1e-3,
+    4 epochs of batch 256, entropy 0.01; no observation normalization."""
+    assert "ladder" in entry.tags and sum(tag.startswith("ladder-") for tag in entry.tags) == 1
+    assert entry.wrappers == ("envs.external.minigrid.ImgObsWrapper",)
+    ppo, a2c = entry.hyperparams["ppo"], entry.hyperparams["a2c"]
+    assert (ppo["n_envs"], ppo["n_steps"], ppo["n_epochs"], ppo["batch_size"]) == (16, 128, 4, 256)
+    assert (a2c["n_envs"], a2c["n_steps"], a2c["rms_prop_eps"]) == (16, 5, 1e-8)
+    for family in (ppo, a2c):
+        assert (family["learning_rate"], family["ent_coef"], family["max_grad_norm"]) == (1e-3, 0.01, 0.5)
+        assert family["policy_kwargs"] == "rlfloor.networks.GRID_POLICY_KWARGS" and not family.get("normalize")
+    needs(entry)
+    assert make(entry).observation_space.shape == (7, 7, 3)
+
+
+@pytest.mark.parametrize("entry", select("minigrid-legacy"), ids=lambda e: e.name)
+def test_legacy_minigrid_entries_keep_rl_zoos_wrapper_and_ppo_hyperparameters(entry: SuiteEntry) -> None:
     """rl-zoo3's ppo.yml `&minigrid-defaults`: 8 envs, n_steps 128, batch 64, 10 epochs, lr 2.5e-4, normalize."""
+    assert "minigrid" not in entry.tags and "ladder" not in entry.tags
     ppo = entry.hyperparams["ppo"]
     assert ppo["n_envs"] == 8 and ppo["normalize"] is True
     assert (ppo["n_steps"], ppo["batch_size"], ppo["n_epochs"], ppo["learning_rate"]) == (128, 64, 10, 2.5e-4)
@@ -79,12 +98,12 @@ def test_minigrid_entries_use_rl_zoos_wrapper_and_ppo_hyperparameters(entry: Sui
 
 
 def test_minigrid_flat_observation_equals_minigrids_own_wrapper() -> None:
-    needs(suite.get_entry("minigrid-doorkey-5"))
+    needs(suite.get_entry("minigrid-flat-doorkey-5"))
     import gymnasium as gym
     from minigrid.wrappers import FlatObsWrapper
 
     theirs = FlatObsWrapper(gym.make("MiniGrid-DoorKey-5x5-v0"))
-    ours = make("minigrid-doorkey-5")
+    ours = make("minigrid-flat-doorkey-5")
     np.testing.assert_array_equal(ours.reset(seed=3)[0], theirs.reset(seed=3)[0])
     for action in (2, 1, 2, 0, 3):
         np.testing.assert_array_equal(ours.step(action)[0], theirs.step(action)[0])

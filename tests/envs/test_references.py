@@ -70,17 +70,26 @@ def test_random_episode_returns_rejects_bad_input() -> None:
         minigrid_optimal_return(suite.make("cartpole"), 0)
 
 
-@pytest.mark.parametrize("name", list(suite.MINIGRID_OPTIMAL), ids=str)
+SEARCHED = {"minigrid-doorkey-8": 1, "minigrid-multiroom-n4-s5": 1, "minigrid-keycorridor": 1}
+"""Layouts re-searched per entry (4 unless listed: the larger rungs' search takes 10-150 s a layout)."""
+SLOW_SEARCH = {"minigrid-keycorridor"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SEARCH else n for n in suite.MINIGRID_OPTIMAL],
+    ids=str,
+)
 def test_minigrid_optimal_reference_is_reproduced_and_bounds_random_successes(name: str) -> None:
     entry = suite.get_entry(name)
     pytest.importorskip("minigrid", reason="minigrid is not installed: pip install -e '.[minigrid]'")
     mean, se, layouts = suite.MINIGRID_OPTIMAL[name]
-    assert entry.optimal_return == mean and layouts >= 100
+    assert entry.optimal_return == mean and layouts >= 30
     env = suite.make(entry)
-    values = np.array([minigrid_optimal_return(env, seed) for seed in range(4)])
+    values = np.array([minigrid_optimal_return(env, seed) for seed in range(SEARCHED.get(name, 4))])
     assert np.all((values > 0) & (values < 1))
     # each layout's optimum is within the spread of the stored mean (prefix of the same layouts)
     assert abs(values.mean() - mean) <= 5 * se * math.sqrt(layouts) / 2 + 1e-9
     # no random episode on the same layouts beats the searched optimum
-    returns = random_episode_returns(env, 4)
+    returns = random_episode_returns(env, len(values))
     assert np.all(returns <= values + 1e-9)

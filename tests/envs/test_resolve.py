@@ -34,13 +34,16 @@ def test_registered_gymnasium_id() -> None:
     assert env.make().spec.id == "CartPole-v1"  # type: ignore[union-attr]
 
 
-def test_module_env_id_imports_the_module_and_applies_the_package_wrapper() -> None:
+def test_module_env_id_imports_the_module_and_applies_the_package_wrapper_and_settings() -> None:
     pytest.importorskip("minigrid")
     env = resolve.resolve("minigrid:MiniGrid-Empty-5x5-v0")
-    assert env.wrappers == ("envs.external.minigrid.FlatObsWrapper",)
+    assert env.wrappers == ("envs.external.minigrid.ImgObsWrapper",)
+    assert env.hyperparams["ppo"]["policy_kwargs"] == "rlfloor.networks.GRID_POLICY_KWARGS"
+    assert env.record()["hyperparams"]["ppo"]["n_envs"] == 16
+    assert "hyperparams" not in resolve.resolve("CartPole-v1").record()  # earlier runs keep their keys
     made = env.make()
-    # FlatObsWrapper (rl-zoo3's MiniGrid observation): the 7x7x3 view and 96 one-hot mission characters (28 codes)
-    assert isinstance(made.observation_space, gym.spaces.Box) and made.observation_space.shape == (7 * 7 * 3 + 96 * 28,)
+    # the ladder's observation: MiniGrid's 7x7x3 symbolic view alone
+    assert isinstance(made.observation_space, gym.spaces.Box) and made.observation_space.shape == (7, 7, 3)
 
 
 def test_unknown_names_fail_in_one_line_listing_what_is_accepted() -> None:
