@@ -374,6 +374,18 @@ _ZOO_MINIGRID_PPO: Mapping[str, Any] = MappingProxyType(
     }
 )
 
+_PROBE_HYPERPARAMS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        # Chosen by a sweep of stock settings only (5 PPO and 5 A2C candidates x 3 seeds on every probe at the
+        # comparison's half budgets; best stock IQM wins; docs: results, "Stock baselines on the probes"):
+        # PPO with 4 envs x n_steps 32 (78-234 updates in a 10k-30k run, against SB3's default 2048-step
+        # rollouts: 4-14), minibatch 64, 10 epochs, and rl-zoo3's CartPole discounting (gamma 0.98,
+        # gae_lambda 0.8). A2C keeps SB3's defaults (1 env x n_steps 5: 2,000+ updates), which no candidate beat.
+        "ppo": {"n_envs": 4, "n_steps": 32, "batch_size": 64, "n_epochs": 10, "gamma": 0.98, "gae_lambda": 0.8},
+    }
+)
+"""Stock PPO settings of rlfloor's probes (the ``ppo`` family also serves MaskablePPO)."""
+
 # rl-zoo3's tuned settings for the control tasks, DLR-RM/rl-baselines3-zoo @22e3ff2 hyperparams/ppo.yml and
 # hyperparams/a2c.yml (their n_timesteps are not used: the suite's budgets stay). rl-zoo3 anneals CartPole's
 # PPO learning rate and clip range linearly to 0 (lin_0.001, lin_0.2); data cannot hold a schedule, so both
@@ -461,6 +473,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="deep exploration, small: 1 in 64 random episodes finds the reward",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "deep-exploration"),
         **_exact("rlfloor/DeepSea-v1", size=6),
     ),
@@ -471,6 +484,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="deep exploration, large: 1 in 65536; the control where dithering (and a floor) should fail",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "deep-exploration"),
         **_exact("rlfloor/DeepSea-v1", size=16),
     ),
@@ -481,6 +495,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=40_000,
         probes="non-stationarity: the paying arm moves every 10k pulls; a collapsed policy never re-finds it",
         score=f"{_SCORE}, over the training pulls (per-instance schedule; 1 = always the paying arm)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "non-stationary"),
         per_instance=("switch_every",),
         **_exact("rlfloor/SwitchingBandit-v0", n_arms=4, switch_every=10_000),
@@ -492,6 +507,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=30_000,
         probes="deception: a small sure reward at the start vs a 200x larger one 7 risky steps away",
         score=f"{_SCORE}; farming the small reward scores ~0.005",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "deception"),
         **_exact("rlfloor/DeceptiveChain-v0", length=8),
     ),
@@ -502,6 +518,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="symmetric optima: 3 equal goals reachable only by committing; cost of not committing",
         score=f"{_SCORE}; 1 = straight to a goal in 5 steps",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "symmetric-optima"),
         **_exact("rlfloor/SymmetricGoals-v0", n_goals=3, length=5),
     ),
@@ -512,6 +529,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="state-dependent invalid actions: the floor must cover valid actions only (1-4 per cell)",
         score=f"{_SCORE}; random = uniform over valid actions; 1 = shortest path (14 moves)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "action-masking"),
         action_masks=True,
         **_exact("rlfloor/MaskedGrid-v0"),
@@ -523,6 +541,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="deep exploration, borderline: 1 in 4096; PPO finds it by luck in about 1 run in 3",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("probe", "deep-exploration"),
         **_exact("rlfloor/DeepSea-v1", size=12),
     ),
@@ -533,6 +552,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=30_000,
         probes="deep exploration under noise: rights fail w.p. 1/N, N(0,1) reward noise at the ends",
         score=f"{_SCORE} (noisy returns; expected optimum 0.3827)",
+        hyperparams=_PROBE_HYPERPARAMS,
         tags=("probe", "deep-exploration"),
         **_exact("rlfloor/DeepSeaStochastic-v1", size=8),
     ),
