@@ -27,7 +27,9 @@ trajectories of the ladder envs in ``tests/envs/test_minigrid_view.py``.
 
 from __future__ import annotations
 
-import types
+import functools
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -38,49 +40,68 @@ from minigrid.core.grid import Grid
 from minigrid.core.world_object import Wall, WorldObj
 from minigrid.minigrid_env import MiniGridEnv
 
-_EMPTY = (OBJECT_TO_IDX["empty"], 0, 0)
-_UNSEEN = (OBJECT_TO_IDX["unseen"], 0, 0)
+_EMPTY = bytes((OBJECT_TO_IDX["empty"], 0, 0))
+_UNSEEN = bytes((OBJECT_TO_IDX["unseen"], 0, 0))
 _OUTSIDE = Wall()
 """What ``Grid.slice`` puts at cells outside the world (a fresh default ``Wall()`` each time; encodes alike)."""
 
-_DIRECTIONS = tuple((int(v[0]), int(v[1])) for v in DIR_TO_VEC)
-
 _OVERRIDABLE = ("gen_obs", "gen_obs_grid", "get_view_exts")
 """``MiniGridEnv`` methods the fast view re-implements; an env class overriding one is refused."""
+
+
+@functools.cache
+def _view_layout(agent_dir: int, size: int) -> tuple[int, int, Callable[[list[Any]], tuple[Any, ...]]]:
+    """Where the view square starts relative to the agent, and the rotation as an index map.
+
+    Returns ``(left, up, pick)``: the square's top-left world cell is ``(agent_x - left, agent_y - up)``
+    (``MiniGridEnv.get_view_exts``), and ``pick(square)`` -- ``square`` the world cells of that square row by
+    row -- gives the view cells column by column (``view[i * size + j]``), as ``agent_dir + 1`` calls of
+    ``Grid.rotate_left`` arrange them. A pure function of its arguments (cached).
+    """
+    half = size // 2
+    left, up = ((0, half), (half, 0), (size - 1, half), (half, size - 1))[agent_dir]
+    dx, dy = (int(v) for v in DIR_TO_VEC[agent_dir])
+    rx, ry = -dy, dx  # MiniGridEnv.right_vec
+    order = []
+    for i in range(size):
+        for j in range(size):
+            # view cell (i, j) is world cell agent + dir * (size - 1 - j) + right * (i - half)
+            column = left + dx * (size - 1 - j) + rx * (i - half)
+            row = up + dy * (size - 1 - j) + ry * (i - half)
+            order.append(row * size + column)
+    return left, up, operator.itemgetter(*order)
+
 
 def _view_cells(env: MiniGridEnv) -> list[WorldObj | None]:
     """The objects of the agent's view after slice and rotation, column by column: ``cells[i * size + j]``."""
     grid = env.grid
     width, height, world = grid.width, grid.height, grid.grid
     size = env.agent_view_size
-    half = size // 2
-    ax, ay = int(env.agent_pos[0]), int(env.agent_pos[1])  # numpy ints after a move; slow in arithmetic
-    dx, dy = _DIRECTIONS[env.agent_dir]
-    rx, ry = -dy, dx  # MiniGridEnv.right_vec
-    back = size - 1
-    cells: list[WorldObj | None] = []
-    append = cells.append
-    for i in range(size):
-        # view cell (i, j) is world cell agent + dir * (size - 1 - j) + right * (i - half)
-        x = ax + rx * (i - half) + dx * back
-        y = ay + ry * (i - half) + dy * back
-        for _ in range(size):
-            if 0 <= x < width and 0 <= y < height:
-                append(world[y * width + x])
-            else:
-                append(_OUTSIDE)
-            x -= dx
-            y -= dy
-    return cells
+    left, up, pick = _view_layout(env.agent_dir, size)
+    top_x = int(env.agent_pos[0]) - left  # int(): numpy integers after a move, slow in arithmetic
+    top_y = int(env.agent_pos[1]) - up
+    pad_left = [_OUTSIDE] * min(size, max(0, -top_x))
+    pad_right = [_OUTSIDE] * min(size, max(0, top_x + size - width))
+    start, stop = max(top_x, 0), min(top_x + size, width)
+    square: list[WorldObj | None] = []
+    for y in range(top_y, top_y + size):
+        if 0 <= y < height:
+            square += pad_left
+            square += world[y * width + start : y * width + stop]
+            square += pad_right
+        else:
+            square += [_OUTSIDE] * size
+    return list(pick(square))
 
 
 def _visibility(cells: list[WorldObj | None], size: int) -> list[bool]:
     """``Grid.process_vis`` on the view ``cells`` (column by column), as a column-by-column list of booleans."""
     mask = [False] * (size * size)
     mask[(size // 2) * size + size - 1] = True
+    last = (size - 1) * size
     for j in range(size - 1, -1, -1):
         # left to right: cell (i, j) lights (i + 1, j) and, above them, (i + 1, j - 1) and (i, j - 1)
-        for k in range(j, j + (size - 1) * size, size):
+        for k in range(j, j + last, size):
             if not mask[k]:
                 continue
             cell = cells[k]
@@ -91,7 +112,7 @@ def _visibility(cells: list[WorldObj | None], size: int) -> list[bool]:
                 mask[k + size - 1] = True
                 mask[k - 1] = True
         # right to left: cell (i, j) lights (i - 1, j) and, above them, (i - 1, j - 1) and (i, j - 1)
-        for k in range(j + (size - 1) * size, j, -size):
+        for k in range(j + last, j, -size):
             if not mask[k]:
                 continue
             cell = cells[k]
@@ -112,14 +133,16 @@ def egocentric_image(env: MiniGridEnv) -> np.ndarray:
     agent = (size // 2) * size + size - 1
     if env.see_through_walls:
         cells[agent] = env.carrying if env.carrying else None
-        codes = [_EMPTY if cell is None else cell.encode() for cell in cells]
+        codes = [_EMPTY if cell is None else bytes(cell.encode()) for cell in cells]
     else:
         mask = _visibility(cells, size)
         cells[agent] = env.carrying if env.carrying else None
         codes = [
-            (_EMPTY if cell is None else cell.encode()) if visible else _UNSEEN for cell, visible in zip(cells, mask)
+            (_EMPTY if cell is None else bytes(cell.encode())) if visible else _UNSEEN
+            for cell, visible in zip(cells, mask, strict=True)
         ]
-    return np.array(codes, dtype=np.uint8).reshape(size, size, 3)
+    # a bytearray, so the image is writable like MiniGrid's
+    return np.frombuffer(bytearray(b"".join(codes)), dtype=np.uint8).reshape(size, size, 3)
 
 
 def fast_gen_obs(env: MiniGridEnv) -> dict[str, Any]:
@@ -127,6 +150,20 @@ def fast_gen_obs(env: MiniGridEnv) -> dict[str, Any]:
     if type(env.grid) is not Grid:
         return MiniGridEnv.gen_obs(env)
     return {"image": egocentric_image(env), "direction": env.agent_dir, "mission": env.mission}
+
+
+class _BoundFastGenObs:
+    """:func:`fast_gen_obs` bound to one env: a plain object, so the env still pickles (a bound method would not)."""
+
+    __slots__ = ("env",)
+
+    def __init__(self, env: MiniGridEnv) -> None:
+        """Bind to ``env``."""
+        self.env = env
+
+    def __call__(self) -> dict[str, Any]:
+        """``fast_gen_obs(env)``."""
+        return fast_gen_obs(self.env)
 
 
 def check_fast_view_applies(env: gym.Env[Any, Any]) -> MiniGridEnv:
@@ -154,7 +191,7 @@ class FastImgObsWrapper(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]],
         RecordConstructorArgs.__init__(self)
         gym.ObservationWrapper.__init__(self, env)
         base = check_fast_view_applies(env)
-        base.gen_obs = types.MethodType(fast_gen_obs, base)  # type: ignore[method-assign]
+        base.gen_obs = _BoundFastGenObs(base)  # type: ignore[method-assign]
         self.observation_space = env.observation_space["image"]  # type: ignore[index]
 
     def observation(self, observation: dict[str, Any]) -> np.ndarray:
