@@ -1,4 +1,4 @@
-"""A fast, bit-identical MiniGrid egocentric view, and ``FastImgObsWrapper`` that makes MiniGrid use it.
+"""A fast MiniGrid egocentric view, bit-identical to MiniGrid's own (``envs.external.minigrid.FastImgObsWrapper``).
 
 MiniGrid 3.x computes the agent's view in pure Python through ``Grid`` objects: ``MiniGridEnv.gen_obs_grid``
 slices the world into a new ``Grid`` (a fresh ``Wall()`` per cell outside the world), rotates it by building
@@ -8,7 +8,8 @@ up to four more ``Grid`` s (``Grid.rotate_left``), masks it with ``Grid.process_
 most of the training time.
 
 :func:`egocentric_image` computes the same ``(agent_view_size, agent_view_size, 3)`` uint8 array from the
-same state with plain Python lists and one ``np.array`` at the end:
+same state with plain Python lists (one slice of the world list per row of the view square, one cached index
+map for the rotation) and one byte string at the end:
 
 * view cell ``(i, j)`` (``i`` left to right as the agent sees it, ``j`` from the farthest row to the agent's
   row ``agent_view_size - 1``) is world cell ``agent_pos + dir_vec * (size - 1 - j) + right_vec * (i - size
@@ -34,7 +35,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.utils import RecordConstructorArgs
 from minigrid.core.constants import DIR_TO_VEC, OBJECT_TO_IDX
 from minigrid.core.grid import Grid
 from minigrid.core.world_object import Wall, WorldObj
@@ -166,35 +166,18 @@ class _BoundFastGenObs:
         return fast_gen_obs(self.env)
 
 
-def check_fast_view_applies(env: gym.Env[Any, Any]) -> MiniGridEnv:
-    """``env.unwrapped`` if :func:`fast_gen_obs` computes its observation exactly; ``ValueError`` otherwise."""
+def use_fast_view(env: gym.Env[Any, Any]) -> MiniGridEnv:
+    """Make ``env.unwrapped`` compute its observations with :func:`fast_gen_obs`; return it.
+
+    ``MiniGridEnv.step`` and ``reset`` call ``self.gen_obs()`` themselves, so the fast view is bound as
+    ``gen_obs`` on the env instance (the class is untouched). ``ValueError`` if the env is not a ``MiniGridEnv``
+    or its class overrides a method the fast view re-implements (it would not match that override).
+    """
     base = env.unwrapped
     if not isinstance(base, MiniGridEnv):
         raise ValueError(f"env.unwrapped must be a minigrid MiniGridEnv, got {type(base).__name__}")
     for name in _OVERRIDABLE:
         if getattr(type(base), name) is not getattr(MiniGridEnv, name):
             raise ValueError(f"{type(base).__name__} overrides MiniGridEnv.{name}; the fast view would not match it")
+    base.gen_obs = _BoundFastGenObs(base)  # type: ignore[method-assign]
     return base
-
-
-class FastImgObsWrapper(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]], RecordConstructorArgs):
-    """``minigrid.wrappers.ImgObsWrapper`` whose env computes its observations with :func:`fast_gen_obs`.
-
-    ``MiniGridEnv.step`` and ``reset`` call ``self.gen_obs()`` themselves, so a wrapper cannot skip MiniGrid's
-    view; this one binds :func:`fast_gen_obs` as ``gen_obs`` on the unwrapped env instance (the dict it
-    returns is MiniGrid's, so nothing else changes) and passes on the image. Observation space:
-    ``env.observation_space["image"]``; observations are bit-identical to ``ImgObsWrapper``'s.
-    """
-
-    def __init__(self, env: gym.Env[Any, Any]) -> None:
-        """Wrap ``env`` (a MiniGrid env, possibly wrapped) and switch its unwrapped env to the fast view."""
-        RecordConstructorArgs.__init__(self)
-        gym.ObservationWrapper.__init__(self, env)
-        base = check_fast_view_applies(env)
-        base.gen_obs = _BoundFastGenObs(base)  # type: ignore[method-assign]
-        self.observation_space = env.observation_space["image"]  # type: ignore[index]
-
-    def observation(self, observation: dict[str, Any]) -> np.ndarray:
-        """The image of MiniGrid's observation dict."""
-        image: np.ndarray = observation["image"]
-        return image

@@ -19,7 +19,8 @@ from minigrid.core.world_object import Ball, Door, Key, Wall
 from minigrid.minigrid_env import MiniGridEnv
 from minigrid.wrappers import ImgObsWrapper
 
-from envs.external.minigrid_view import FastImgObsWrapper, egocentric_image
+from envs.external.minigrid import FastImgObsWrapper
+from envs.external.minigrid_view import egocentric_image
 
 # (id, make kwargs, whether random play carries objects, whether it opens doors). MultiRoom-N4-S5 is -v1: -v0
 # builds 6 rooms (Farama-Foundation/Minigrid issue #471; minigrid 3.2 registers -v0 with min/maxNumRooms=6).
@@ -172,7 +173,7 @@ def test_wrapper_passes_gymnasiums_checker_and_recreates_from_its_spec() -> None
         warnings.filterwarnings("ignore", message=".*is different from the unwrapped version")  # advice, not an error
         check_env(env, skip_render_check=True)
     assert env.spec is not None and env.spec.additional_wrappers[-1].entry_point == (
-        "envs.external.minigrid_view:FastImgObsWrapper"
+        "envs.external.minigrid:FastImgObsWrapper"
     )
     again = gym.make(env.spec)
     assert isinstance(again, FastImgObsWrapper)
