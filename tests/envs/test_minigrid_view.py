@@ -18,6 +18,7 @@ from gymnasium.utils.env_checker import check_env
 
 pytest.importorskip("minigrid", reason="minigrid is not installed: pip install -e '.[minigrid]'")
 
+from minigrid.core.grid import Grid
 from minigrid.core.world_object import Ball, Door, Key, Wall
 from minigrid.minigrid_env import MiniGridEnv
 from minigrid.wrappers import ImgObsWrapper
@@ -166,6 +167,23 @@ def test_egocentric_image_equals_gen_obs_for_every_direction_and_border() -> Non
                 np.testing.assert_array_equal(egocentric_image(base), MiniGridEnv.gen_obs(base)["image"])
                 compared += 1
     assert compared > 4 * 20
+
+
+def test_a_grid_of_another_class_takes_minigrids_own_path() -> None:
+    """The fast view re-implements ``Grid``'s methods; a ``Grid`` subclass may change them, so it is not used."""
+
+    class BallGrid(Grid):
+        def slice(self, topX: int, topY: int, width: int, height: int) -> Grid:
+            view = Grid(width, height)
+            view.grid = [Ball("red") for _ in view.grid]
+            return view
+
+    env = FastImgObsWrapper(gym.make("MiniGrid-DoorKey-5x5-v0"))
+    env.reset(seed=0)
+    env.unwrapped.grid.__class__ = BallGrid
+    obs = env.step(1)[0]
+    assert (obs.reshape(-1, 3) == Ball("red").encode()).all(axis=1).sum() == obs.shape[0] * obs.shape[1] - 1
+    np.testing.assert_array_equal(obs, MiniGridEnv.gen_obs(env.unwrapped)["image"])
 
 
 def test_wrapper_passes_gymnasiums_checker_and_recreates_from_its_spec() -> None:
