@@ -4,8 +4,8 @@ MiniGrid 3.x computes the agent's view in pure Python through ``Grid`` objects: 
 slices the world into a new ``Grid`` (a fresh ``Wall()`` per cell outside the world), rotates it by building
 up to four more ``Grid`` s (``Grid.rotate_left``), masks it with ``Grid.process_vis`` and encodes it with
 ``Grid.encode``, both indexing numpy arrays one scalar at a time (minigrid 3.2: ``minigrid_env.py``
-``gen_obs_grid`` / ``gen_obs``, ``core/grid.py``). In SB3 PPO on the 7x7x3 image with a small CNN this is
-most of the training time.
+``gen_obs_grid`` / ``gen_obs``, ``core/grid.py``). In SB3 PPO on the 7x7x3 image with a small CNN, MiniGrid's
+steps are about half of the training time, and the view most of a step (docs/speed-minigrid.md).
 
 :func:`egocentric_image` computes the same ``(agent_view_size, agent_view_size, 3)`` uint8 array from the
 same state with plain Python lists (one slice of the world list per row of the view square, one cached index
@@ -20,7 +20,8 @@ map for the rotation) and one byte string at the end:
 * visible cells encode as ``obj.encode()`` (``(1, 0, 0)`` for an empty one), hidden ones as ``(0, 0, 0)``
   (``unseen``); the agent's own cell holds ``carrying.encode()`` or is empty.
 
-Nothing is cached between calls: every call reads the grid list, each object's ``encode()`` and
+Nothing that can change is cached (only the rotation's index map, a function of direction and view size):
+every call reads the grid list, each object's ``encode()`` and
 ``see_behind()`` (so doors opening, objects picked up, dropped or toggled are seen at once), the agent's
 position, direction and carried object. Equality with ``MiniGridEnv.gen_obs`` is tested on full random
 trajectories of the ladder envs in ``tests/envs/test_minigrid_view.py``.
