@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench_metrics.py
 	$(PY) scripts/bench_ray.py
 	$(PY) scripts/bench_intrinsic.py
+	$(PY) scripts/bench_minigrid.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

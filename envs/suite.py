@@ -298,8 +298,9 @@ _GRID_A2C: Mapping[str, Any] = MappingProxyType(
 )
 
 
-MINIGRID_WRAPPERS: tuple[str, ...] = ("envs.external.minigrid.ImgObsWrapper",)
-"""The MiniGrid ladder's observation: MiniGrid's 7x7x3 image view alone."""
+MINIGRID_WRAPPERS: tuple[str, ...] = ("envs.external.minigrid.FastImgObsWrapper",)
+"""The MiniGrid ladder's observation: MiniGrid's 7x7x3 image view alone, computed by the fast view
+(:mod:`envs.external.minigrid_view`, bit-identical to MiniGrid's ``ImgObsWrapper``)."""
 MINIGRID_HYPERPARAMS: Mapping[str, Mapping[str, Any]] = MappingProxyType({"ppo": _GRID_PPO, "a2c": _GRID_A2C})
 """The MiniGrid ladder's training settings: rl-starter-files' PPO and A2C with the grid CNN."""
 

@@ -66,7 +66,7 @@ def test_the_ladder_uses_the_image_view_the_grid_cnn_and_rl_starter_files_settin
     """lcswillems/rl-starter-files scripts/train.py: 16 procs, 128 (PPO) / 5 (A2C) frames per proc, lr 1e-3,
     4 epochs of batch 256, entropy 0.01; no observation normalization."""
     assert "ladder" in entry.tags and sum(tag.startswith("ladder-") for tag in entry.tags) == 1
-    assert entry.wrappers == ("envs.external.minigrid.ImgObsWrapper",)
+    assert entry.wrappers == ("envs.external.minigrid.FastImgObsWrapper",)
     ppo, a2c = entry.hyperparams["ppo"], entry.hyperparams["a2c"]
     assert (ppo["n_envs"], ppo["n_steps"], ppo["n_epochs"], ppo["batch_size"]) == (16, 128, 4, 256)
     assert (a2c["n_envs"], a2c["n_steps"], a2c["rms_prop_eps"]) == (16, 5, 1e-8)

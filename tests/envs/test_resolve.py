@@ -37,7 +37,7 @@ def test_registered_gymnasium_id() -> None:
 def test_module_env_id_imports_the_module_and_applies_the_package_wrapper_and_settings() -> None:
     pytest.importorskip("minigrid")
     env = resolve.resolve("minigrid:MiniGrid-Empty-5x5-v0")
-    assert env.wrappers == ("envs.external.minigrid.ImgObsWrapper",)
+    assert env.wrappers == ("envs.external.minigrid.FastImgObsWrapper",)
     assert env.hyperparams["ppo"]["policy_kwargs"] == "rlfloor.networks.GRID_POLICY_KWARGS"
     assert env.record()["hyperparams"]["ppo"]["n_envs"] == 16
     assert "hyperparams" not in resolve.resolve("CartPole-v1").record()  # earlier runs keep their keys

@@ -211,7 +211,7 @@ def test_any_gymnasium_id_and_module_env_id_end_to_end(tmp_path: Path) -> None:
     assert "Mean final raw return per task" in report
     assert (out / "figures" / "task_curves.png").stat().st_size > 1000
     config = json.loads((out / "runs" / "minigrid-MiniGrid-Empty-5x5-v0__ppo__s0" / "config.json").read_text())
-    assert config["env"]["wrappers"] == ["envs.external.minigrid.ImgObsWrapper"]
+    assert config["env"]["wrappers"] == ["envs.external.minigrid.FastImgObsWrapper"]
     assert config["hyperparams"]["policy_kwargs"]["features_extractor_class"] == "rlfloor.networks.GridCNN"
 
     stamp = (out / "references.json").stat().st_mtime_ns
