@@ -33,6 +33,7 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
 from rlfloor.checks import check_int
+from rlfloor.experiment.provenance import provenance
 from rlfloor.experiment.solve import solve_fields
 from rlfloor.experiment.store import RunSpec, atomic_path, write_json_atomic
 
@@ -301,6 +302,7 @@ def train_run(
             "env": run.env.record(),
             "hyperparams": run.hyperparams(),
             "command": command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "provenance": provenance(),  # recorded, not part of the run's key
         },
     )
     set_random_seed(settings.seed)  # all seeding in one place: python, numpy, torch; then the model and envs
