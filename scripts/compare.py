@@ -227,7 +227,7 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
 def write_tables(store: RunStore, results: list[dict[str, Any]]) -> None:
     """results.csv: one row per run; curves.csv: one row per (run, curve point)."""
     columns = ["env", "agent", "seed", "timesteps", "final_score", "auc_score", "final_return", "auc_return"]
-    columns += ["episodes", "eval_score", "eval_return", "wall_time"]
+    columns += ["episodes", "eval_score", "eval_return", "wall_time", "steps_to_solve", "solved"]
     write_text_atomic(store.root / "results.csv", csv_text(columns, [[r.get(c, "") for c in columns] for r in results]))
     header = ["env", "agent", "seed", "point", "step", "fraction", "return", "score"]
     rows = []

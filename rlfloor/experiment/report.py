@@ -418,8 +418,8 @@ def paired_table(
             table.append([f"`{x}`", f"`{y}`", task, stat.mean, stat.median, stat.counts])
     if not table:
         return None
-    better = "improved" if higher_is_better else "faster"
-    header = ["agent", "over", "task", "mean diff [95% CI]", "median diff [95% CI]", f"{better} / tied / worse"]
+    counts = "improved / tied / worse" if higher_is_better else "faster / tied / slower"
+    header = ["agent", "over", "task", "mean diff [95% CI]", "median diff [95% CI]", counts]
     return markdown_table(header, table)
 
 
@@ -574,7 +574,7 @@ def save_steps_to_solve(
     methods = sorted({m for per_task in steps.values() for m in per_task})
     colors = method_colors(methods)
     width = 0.8 / max(1, len(methods))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.5 * len(tasks) * len(methods) ** 0.5 * 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.5 + len(tasks) * max(1.2, 0.4 * len(methods))), 4.5))
     for i, task in enumerate(tasks):
         ax.hlines(budgets[task], i - 0.45, i + 0.45, colors="grey", linestyles="dashed", linewidth=1)
         for j, method in enumerate(methods):
@@ -591,7 +591,9 @@ def save_steps_to_solve(
     ax.set_yscale("log")
     ax.set_xticks(range(len(tasks)), tasks, rotation=20, ha="right", fontsize="small")
     ax.set_ylabel("steps to solve (log)")
-    ax.set_title("Steps to solve (hollow triangles: unsolved, at the budget; bars: medians)", fontsize="medium")
+    ax.set_title("Steps to solve per run (bars: medians)", fontsize="medium")
     handles = [plt.Line2D([], [], color=colors[m], marker="o", linestyle="", label=m) for m in methods]
-    ax.legend(handles=handles, fontsize="small", loc="lower left")
+    handles.append(plt.Line2D([], [], color="grey", marker="^", markerfacecolor="none", linestyle="", label="unsolved"))
+    handles.append(plt.Line2D([], [], color="grey", linestyle="dashed", label="budget"))
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
