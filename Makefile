@@ -1,5 +1,6 @@
 # Every target creates .venv itself. torch==2.13.0 is installed before anything that
-# depends on torch: unpinned, pip would pull the newest torch with GBs of CUDA packages.
+# depends on torch: unpinned, pip would pull the newest torch with GBs of CUDA packages. Everything else is
+# installed at the versions of the committed lock (requirements.lock; docs/harness/provenance.md).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -9,11 +10,11 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[all,dev]"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[all,dev]"
 	touch $(STAMP)
 
 test: $(STAMP)

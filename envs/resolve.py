@@ -60,6 +60,9 @@ class ResolvedEnv:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
+        low, high = self.random_return, self.optimal_return
+        if low is not None and high is not None and not high > low:  # every score would be 0 or NaN
+            raise ValueError(f"env {self.name!r}: optimal reference {high!r} must exceed the random one {low!r}")
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickle support (``MappingProxyType`` cannot be pickled)."""

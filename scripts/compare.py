@@ -227,7 +227,7 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
 def write_tables(store: RunStore, results: list[dict[str, Any]]) -> None:
     """results.csv: one row per run; curves.csv: one row per (run, curve point)."""
     columns = ["env", "agent", "seed", "timesteps", "final_score", "auc_score", "final_return", "auc_return"]
-    columns += ["episodes", "eval_score", "eval_return", "wall_time"]
+    columns += ["episodes", "eval_score", "eval_return", "wall_time", "steps_to_solve", "solved"]
     write_text_atomic(store.root / "results.csv", csv_text(columns, [[r.get(c, "") for c in columns] for r in results]))
     header = ["env", "agent", "seed", "point", "step", "fraction", "return", "score"]
     rows = []
@@ -302,6 +302,13 @@ def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: s
             if not figures:
                 curves, steps = _curves(results, group, tasks)
                 figures += report.save_figures(scores, curves, steps, store.root / "figures", intervals, reps=500)
+            pairs = [(a, b) for a in group if (b := agent_resolver(a).baseline) is not None and b in group]
+            figure = store.root / "figures" / ("steps_to_solve_masked.png" if uses_masks else "steps_to_solve.png")
+            solve_lines, solve_figure = report.steps_to_solve_report(
+                results, group, tasks, pairs, config.bootstrap_reps, figure
+            )
+            lines += solve_lines
+            figures += [solve_figure] if solve_figure is not None else []
         if raw:
             returns, raw_tasks = report.score_matrices(results, "final_return", group, raw)
             if raw_tasks:
@@ -347,6 +354,9 @@ def _aggregate_section(
         rows = [[f"`{x}`", f"`{y}`", probabilities[(x, y)], verdict(probabilities[(x, y)])] for x, y in pairs]
         lines += ["### Probability of improvement over the stock baseline", ""]
         lines += [report.markdown_table(["agent", "over", "P(agent > baseline) [95% CI]", "reading"], rows), ""]
+        paired = report.paired_table(results, "final_score", pairs, tasks, reps=config.bootstrap_reps)
+        if paired is not None:  # agents sharing seeds with their baseline: per-seed differences (issue 20)
+            lines += ["### Paired per-seed differences over the stock baseline", "", report.PAIRED_NOTE, "", paired, ""]
     means = report.per_task_means(scores, tasks)
     rows = [[f"`{a}`", *[f"{means[a][t]:.2f}" for t in tasks]] for a in group]
     lines += ["### Mean final score per task", "", report.markdown_table(["agent", *tasks], rows), ""]

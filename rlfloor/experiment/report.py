@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from rlfloor.checks import check_int
 from rlfloor.experiment.store import atomic_path
 
 ScoreDict = dict[str, np.ndarray]
@@ -59,7 +60,8 @@ def score_matrices(
     scores = {}
     for agent in agents:
         columns = [[value for _, value in sorted(by_cell[(agent, env)])] for env in tasks]
-        scores[agent] = np.asarray(columns, dtype=float).T.reshape(-1, len(tasks))
+        # (tasks, runs) -> (runs, tasks); no task kept gives (0, 0), not a reshape of nothing
+        scores[agent] = np.asarray(columns, dtype=float).T if tasks else np.empty((0, 0))
     return scores, tasks
 
 
@@ -282,3 +284,316 @@ def _save(fig: Any, path: Path) -> Path:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+# --- Paired per-seed statistics and steps to solve (issues 18 and 20) ---------------------------------------------
+
+TIE_TOLERANCE = 0.01
+"""Half-width of a tie: 1% of the normalized score range [random, optimal] (or of the budget, for steps to solve).
+Issue 20's bar for the stationary probes is "no seed worse than stock by more than 1%"."""
+
+PAIRED_NOTE = (
+    "Final score of each seed minus its baseline's on the same seed (same env randomness and initial weights), "
+    "mean and median with 95% percentile bootstrap CIs (seeds resampled within tasks); tie: within 0.01 "
+    "(1% of the [random, optimal] range)."
+)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Per-seed differences ``method - baseline`` on one task, or pooled over tasks.
+
+    ``mean`` and ``median`` carry 95% percentile bootstrap CIs (seeds resampled within each task, as rliable's
+    stratified bootstrap does); ``improved``/``tied``/``worse`` count the seeds whose difference is beyond the
+    tolerance in the better direction, within it, or beyond it in the worse direction.
+    """
+
+    mean: Interval
+    median: Interval
+    improved: int
+    tied: int
+    worse: int
+
+    @property
+    def counts(self) -> str:
+        """``improved / tied / worse``."""
+        return f"{self.improved} / {self.tied} / {self.worse}"
+
+
+def paired_statistics(
+    x: np.ndarray,
+    y: np.ndarray,
+    tolerance: float = TIE_TOLERANCE,
+    higher_is_better: bool = True,
+    reps: int = 2000,
+    seed: int = 0,
+) -> tuple[list[PairedDifference], PairedDifference]:
+    """Paired differences ``x - y`` of two methods that share seeds, per task and pooled over tasks.
+
+    Row ``i`` of ``x`` and of ``y`` must be the same seed (same env randomness and initial weights), as
+    :func:`score_matrices` arranges them when both methods ran the same seeds.
+
+    :param x: ``(runs, tasks)`` scores of the method.
+    :param y: ``(runs, tasks)`` scores of its baseline, same seeds in the same rows.
+    :param tolerance: ``|x - y| <= tolerance`` is a tie.
+    :param higher_is_better: False for costs such as steps to solve (then a negative difference is an improvement).
+    :param reps: bootstrap resamples; ``seed``: seed of the bootstrap (results are reproducible).
+    :return: one :class:`PairedDifference` per task (columns), and the pooled one (mean and median over every
+        run of every task; counts summed).
+    """
+    from rliable import library as rly
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 2 or x.size == 0:
+        raise ValueError(f"paired scores must be non-empty (runs, tasks) arrays of one shape, got {x.shape}, {y.shape}")
+    if not np.isfinite(x).all() or not np.isfinite(y).all():
+        raise ValueError("paired scores must be finite (NaN or inf found)")
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance={tolerance!r} must be >= 0")
+    check_int("reps", reps, 1)
+    diff = x - y
+    tasks = diff.shape[1]
+
+    def statistics(d: np.ndarray) -> np.ndarray:
+        return np.concatenate([d.mean(axis=0), np.median(d, axis=0), [d.mean(), np.median(d)]])
+
+    with _seeded_global_numpy(seed) as random_state:
+        points, cis = rly.get_interval_estimates({"d": diff}, statistics, reps=reps, random_state=random_state)
+    point, ci = points["d"], cis["d"]
+
+    def interval(i: int) -> Interval:
+        return Interval(float(point[i]), float(ci[0, i]), float(ci[1, i]))
+
+    gain = diff if higher_is_better else -diff
+    improved, worse = (gain > tolerance).sum(axis=0), (gain < -tolerance).sum(axis=0)
+    tied = diff.shape[0] - improved - worse
+    per_task = [
+        PairedDifference(interval(t), interval(tasks + t), int(improved[t]), int(tied[t]), int(worse[t]))
+        for t in range(tasks)
+    ]
+    pooled = PairedDifference(
+        interval(2 * tasks), interval(2 * tasks + 1), int(improved.sum()), int(tied.sum()), int(worse.sum())
+    )
+    return per_task, pooled
+
+
+def shared_seed_pairs(
+    rows: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[str, str]], tasks: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The ``(method, baseline)`` pairs that ran exactly the same seeds on every task (so they can be paired)."""
+    seeds: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        seeds.setdefault((row["agent"], row["env"]), []).append(int(row["seed"]))
+    return [
+        (x, y)
+        for x, y in pairs
+        if all(sorted(seeds.get((x, t), [])) == sorted(seeds.get((y, t), [])) != [] for t in tasks)
+    ]
+
+
+def paired_table(
+    rows: Sequence[Mapping[str, Any]],
+    metric: str,
+    pairs: Sequence[tuple[str, str]],
+    tasks: Sequence[str],
+    tolerance: float = TIE_TOLERANCE,
+    higher_is_better: bool = True,
+    reps: int = 2000,
+) -> str | None:
+    """Markdown table of :func:`paired_statistics` of ``metric`` for each pair: one row per task, then all tasks.
+
+    Pairs that did not run the same seeds on every task are left out; ``None`` when none is left.
+    """
+    paired = shared_seed_pairs(rows, pairs, tasks)
+    if not paired or not tasks:
+        return None
+    table = []
+    for x, y in paired:
+        scores, kept = score_matrices(rows, metric, [x, y], tasks)
+        if list(kept) != list(tasks):
+            continue
+        per_task, pooled = paired_statistics(scores[x], scores[y], tolerance, higher_is_better, reps)
+        named = [*zip(tasks, per_task, strict=True), (f"all {len(tasks)} tasks", pooled)]
+        for task, stat in named:
+            table.append([f"`{x}`", f"`{y}`", task, stat.mean, stat.median, stat.counts])
+    if not table:
+        return None
+    counts = "improved / tied / worse" if higher_is_better else "faster / tied / slower"
+    header = ["agent", "over", "task", "mean diff [95% CI]", "median diff [95% CI]", counts]
+    return markdown_table(header, table)
+
+
+def solve_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that record steps to solve, with ``solve_fraction`` (steps / budget) and ``solved`` as 0/1 added.
+
+    Results written before steps to solve existed have no such field; their runs' learning curves are bin means,
+    not the 100-episode windows the definition needs, so they are left out (reported as n/a), not guessed.
+    """
+    out = []
+    for row in rows:
+        steps, solved, budget = row.get("steps_to_solve"), row.get("solved"), row.get("timesteps")
+        if isinstance(steps, int | float) and isinstance(solved, bool) and isinstance(budget, int) and budget > 0:
+            out.append({**row, "solve_fraction": float(steps) / budget, "solved_flag": float(solved)})
+    return out
+
+
+def per_task_intervals(scores: ScoreDict, reps: int = 2000, seed: int = 0) -> dict[str, list[dict[str, Interval]]]:
+    """Median and IQM over the runs of each task separately, with 95% stratified bootstrap CIs.
+
+    :param scores: ``{method: (runs, tasks)}``.
+    :return: ``{method: [{"median": ..., "iqm": ...} per task]}``.
+    """
+    from rliable import library as rly
+    from scipy import stats
+
+    def statistics(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.median(x, axis=0), stats.trim_mean(x, 0.25, axis=0)])
+
+    with _seeded_global_numpy(seed) as random_state:
+        points, cis = rly.get_interval_estimates(dict(scores), statistics, reps=reps, random_state=random_state)
+    out = {}
+    for method, array in scores.items():
+        tasks = array.shape[1]
+        out[method] = [
+            {
+                name: Interval(float(points[method][i]), float(cis[method][0, i]), float(cis[method][1, i]))
+                for name, i in (("median", t), ("iqm", tasks + t))
+            }
+            for t in range(tasks)
+        ]
+    return out
+
+
+def format_steps(steps: float, budget: float) -> str:
+    """Steps in a short form (``45k``, ``1.2M``); ``+`` marks a value at the budget (censored: at least that)."""
+    text = f"{steps / 1e6:.3g}M" if steps >= 1e6 else f"{steps / 1e3:.3g}k" if steps >= 1e3 else f"{steps:.0f}"
+    return text + ("+" if steps >= budget else "")
+
+
+def steps_to_solve_report(
+    rows: Sequence[Mapping[str, Any]],
+    agents: Sequence[str],
+    tasks: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    reps: int = 2000,
+    figure: Path | None = None,
+) -> tuple[list[str], Path | None]:
+    """Markdown per task: final score, AUC and steps to solve of each agent, with CIs; paired steps vs baselines.
+
+    Steps to solve are censored at the budget (an unsolved run counts as the budget): the median and IQM
+    are then lower bounds, marked ``+`` where they reach the budget, and the number solved is shown beside them.
+    ``figure``: where to draw the per-task plot of steps to solve (:func:`save_steps_to_solve`).
+
+    :param rows: per-run records (``final_score``, ``auc_score``, ``steps_to_solve``, ``solved``, ``timesteps``).
+    :return: the Markdown lines and the figure's path (``None`` when nothing was drawn).
+    """
+    from rlfloor.experiment.solve import SOLVE_THRESHOLD, SOLVE_WINDOW
+
+    if not tasks:
+        return [], None
+    finals, kept = score_matrices(rows, "final_score", agents, tasks)
+    aucs, _ = score_matrices(rows, "auc_score", agents, kept)
+    final_ci, auc_ci = per_task_intervals(finals, reps), per_task_intervals(aucs, reps)
+    solvable = solve_rows([r for r in rows if r["env"] in kept])
+    fractions, solve_tasks = score_matrices(solvable, "solve_fraction", agents, kept)
+    solved, _ = score_matrices(solvable, "solved_flag", agents, solve_tasks)
+    steps_ci = per_task_intervals(fractions, reps) if solve_tasks else {}
+    budgets = {r["env"]: int(r["timesteps"]) for r in solvable}
+    table = []
+    for t, task in enumerate(kept):
+        for agent in agents:
+            cells = [task, f"`{agent}`", final_ci[agent][t]["iqm"], auc_ci[agent][t]["iqm"]]
+            if task in solve_tasks:
+                s, budget = solve_tasks.index(task), budgets[task]
+                median, iqm = steps_ci[agent][s]["median"], steps_ci[agent][s]["iqm"]
+                cells += [
+                    f"{int(solved[agent][:, s].sum())}/{solved[agent].shape[0]}",
+                    " ".join(
+                        [
+                            format_steps(median.value * budget, budget),
+                            f"[{format_steps(median.low * budget, budget)},",
+                            f"{format_steps(median.high * budget, budget)}]",
+                        ]
+                    ),
+                    format_steps(iqm.value * budget, budget),
+                ]
+            else:
+                cells += ["n/a", "n/a", "n/a"]
+            table.append(cells)
+    header = ["task", "agent", "final IQM [95% CI]", "AUC IQM [95% CI]", "solved", "median steps [95% CI]"]
+    lines = [
+        "### Per task: final score, AUC and steps to solve",
+        "",
+        f"Steps to solve: the first training step at which the mean normalized score of the last {SOLVE_WINDOW} "
+        f"finished training episodes reaches {SOLVE_THRESHOLD}; an unsolved run counts as the budget (censored, `+`: "
+        "at least this). n/a: runs recorded before steps to solve were stored.",
+        "",
+        markdown_table([*header, "IQM steps"], table),
+        "",
+    ]
+    paired = paired_table(solvable, "solve_fraction", pairs, solve_tasks, higher_is_better=False, reps=reps)
+    if paired is not None:
+        lines += [
+            "### Steps to solve: paired per-seed differences over the baseline",
+            "",
+            "Differences in fractions of the budget (negative: solved sooner); tie: within 1% of the budget. A run "
+            "unsolved on one side makes its difference a bound (its steps are censored at the budget).",
+            "",
+            paired,
+            "",
+        ]
+    path = None
+    if figure is not None and solve_tasks:
+        steps = {t: {a: fractions[a][:, i] * budgets[t] for a in agents} for i, t in enumerate(solve_tasks)}
+        flags = {t: {a: solved[a][:, i] > 0.5 for a in agents} for i, t in enumerate(solve_tasks)}
+        path = save_steps_to_solve(steps, flags, {t: budgets[t] for t in solve_tasks}, figure)
+    return lines, path
+
+
+def save_steps_to_solve(
+    steps: Mapping[str, Mapping[str, np.ndarray]],
+    solved: Mapping[str, Mapping[str, np.ndarray]],
+    budgets: Mapping[str, int],
+    path: Path,
+) -> Path:
+    """Steps to solve by task (x) and method (side by side), one dot per run, as bsuite's scaling plots draw them.
+
+    Solved runs are filled dots, censored runs hollow triangles at the budget (dashed line per task); a bar marks
+    each method's median. The y axis is logarithmic.
+
+    :param steps: ``{task: {method: (runs,) steps}}`` (censored runs at the budget).
+    :param solved: ``{task: {method: (runs,) bool}}``.
+    :param budgets: ``{task: budget}``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(steps)
+    methods = sorted({m for per_task in steps.values() for m in per_task})
+    colors = method_colors(methods)
+    width = 0.8 / max(1, len(methods))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.5 + len(tasks) * max(1.2, 0.4 * len(methods))), 4.5))
+    for i, task in enumerate(tasks):
+        ax.hlines(budgets[task], i - 0.45, i + 0.45, colors="grey", linestyles="dashed", linewidth=1)
+        for j, method in enumerate(methods):
+            if method not in steps[task]:
+                continue
+            values = np.asarray(steps[task][method], dtype=float)
+            done = np.asarray(solved[task][method], dtype=bool)
+            x = i - 0.4 + width * (j + 0.5)
+            jitter = np.linspace(-0.3, 0.3, len(values)) * width if len(values) > 1 else np.zeros(1)
+            color = colors[method]
+            ax.scatter(x + jitter[done], values[done], s=18, color=color, zorder=3)
+            ax.scatter(x + jitter[~done], values[~done], s=24, marker="^", facecolors="none", edgecolors=color)
+            ax.hlines(np.median(values), x - width / 2, x + width / 2, colors=color, linewidth=2.5)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(tasks)), tasks, rotation=20, ha="right", fontsize="small")
+    ax.set_ylabel("steps to solve (log)")
+    ax.set_title("Steps to solve per run (bars: medians)", fontsize="medium")
+    handles = [plt.Line2D([], [], color=colors[m], marker="o", linestyle="", label=m) for m in methods]
+    handles.append(plt.Line2D([], [], color="grey", marker="^", markerfacecolor="none", linestyle="", label="unsolved"))
+    handles.append(plt.Line2D([], [], color="grey", linestyle="dashed", label="budget"))
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, path)

@@ -34,6 +34,8 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
 from rlfloor.checks import check_int
+from rlfloor.experiment.provenance import provenance
+from rlfloor.experiment.solve import solve_fields
 from rlfloor.experiment.store import RunSpec, atomic_path, write_json_atomic
 
 DEFAULT_TIMESTEPS = 50_000
@@ -236,6 +238,9 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     env = env_resolver(settings.env)
     agent = agent_resolver(settings.agent)
     check_compatible(agent, env)
+    low, high = env.random_return, env.optimal_return
+    if low is not None and high is not None and not high > low:  # every score would be 0 or NaN
+        raise ValueError(f"env {env.name!r}: optimal reference {high!r} must exceed the random one {low!r}")
     env_params = dict(getattr(env, "hyperparams", {}) or {}).get(family(agent.algo), {})
     algo_kwargs = {k: v for k, v in dict(env_params).items() if k not in SPECIAL_HYPERPARAMS}
     algo_kwargs.update(agent.to_dict().get("algo_kwargs") or {})
@@ -340,6 +345,7 @@ def train_run(
             "env": run.env.record(),
             "hyperparams": run.hyperparams(),
             "command": command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "provenance": provenance(),  # recorded, not part of the run's key
         },
     )
     set_random_seed(settings.seed)  # all seeding in one place: python, numpy, torch; then the model and envs
@@ -380,6 +386,7 @@ def train_run(
         "auc_return": float(np.nanmean(curve["return"])) if episodes.episodes else math.nan,
         "auc_score": float(np.nanmean(curve["score"])) if normalized and episodes.episodes else math.nan,
         "curve": curve,
+        **solve_fields(episodes.episodes, run.env, run.timesteps),
         "wall_time": wall_time,
         "trained_steps": int(model.num_timesteps),
         "steps_per_second": model.num_timesteps / wall_time,
