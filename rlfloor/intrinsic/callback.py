@@ -98,6 +98,49 @@ _METHOD_KWARGS = {
     "e3b": ("embedding_dim", "hidden", "ridge", "learning_rate", "epochs", "batch_size", "seed"),
 }
 
+
+def _positive(name: str, value: Any) -> Any:
+    return check_number(name, value, 0.0, low_open=True)
+
+
+def _callable_or_none(name: str, value: Any) -> Any:
+    if value is not None and not callable(value):
+        raise ValueError(f"{name}={value!r} must be None or a function from a batch of observations to rows")
+    return value
+
+
+_KWARG_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "max_states": lambda n, v: check_int(n, v, 1),
+    "n_states": lambda n, v: v if v is None else check_int(n, v, 1),
+    "bits": lambda n, v: check_int(n, v, 1, 24),
+    "seed": lambda n, v: check_int(n, v, 0),
+    "embedding_dim": lambda n, v: check_int(n, v, 1),
+    "hidden": lambda n, v: check_int(n, v, 1),
+    "learning_rate": _positive,
+    "epochs": lambda n, v: check_int(n, v, 1),
+    "batch_size": lambda n, v: check_int(n, v, 1),
+    "update_proportion": lambda n, v: check_number(n, v, 0.0, 1.0, low_open=True),
+    "alpha": lambda n, v: check_number(n, v, 0.0),
+    "ridge": _positive,
+    "obs_key": _callable_or_none,
+}
+"""The value check of every ``method_kwargs`` name, run when the callback is built (before any env exists)."""
+
+
+def check_method_kwargs(method: str, method_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Raise a one-line ``ValueError`` for an unknown name or a bad value in ``method_kwargs``; return a copy."""
+    check_choice("method", method, METHODS)
+    kwargs = dict(method_kwargs or {})
+    unknown = set(kwargs) - set(_METHOD_KWARGS[method])
+    if unknown:
+        raise ValueError(
+            f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {list(_METHOD_KWARGS[method])}"
+        )
+    for name, value in kwargs.items():
+        _KWARG_CHECKS[name](f"method_kwargs[{name!r}]", value)
+    return kwargs
+
+
 Novelty = SimHashCounter | StateVisitCounter | RND | EpisodicCounts | NovelD | E3B
 
 
@@ -125,13 +168,8 @@ def make_novelty(
     action_space: spaces.Space | None = None,
 ) -> Novelty:
     """The novelty estimator of ``method`` for an observation space (``e3b`` also needs the action space)."""
-    kwargs = dict(method_kwargs or {})
+    kwargs = check_method_kwargs(method, method_kwargs)
     check_observation_space(method, space, kwargs)
-    unknown = set(kwargs) - set(_METHOD_KWARGS[method])
-    if unknown:
-        raise ValueError(
-            f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {list(_METHOD_KWARGS[method])}"
-        )
     if method == "count":
         return exact_counter(space, **kwargs)
     if method == "simhash":
@@ -327,11 +365,7 @@ class IntrinsicRewardCallback(BaseCallback):
         if not isinstance(episodic, bool):
             raise ValueError(f"episodic={episodic!r} must be True or False")
         self.episodic = episodic
-        self.method_kwargs = dict(method_kwargs or {})
-        unknown = set(self.method_kwargs) - set(_METHOD_KWARGS[method])
-        if unknown:
-            allowed = list(_METHOD_KWARGS[method])
-            raise ValueError(f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {allowed}")
+        self.method_kwargs = check_method_kwargs(method, method_kwargs)
         self.critic_kwargs = dict(critic_kwargs or {})
         allowed_critic = {"hidden", "learning_rate", "epochs", "batch_size", "seed"}
         if set(self.critic_kwargs) - allowed_critic:
@@ -515,6 +549,7 @@ __all__ = [
     "IntrinsicRewardCallback",
     "IntrinsicState",
     "Novelty",
+    "check_method_kwargs",
     "check_observation_space",
     "make_novelty",
 ]

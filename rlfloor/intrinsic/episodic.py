@@ -197,26 +197,32 @@ class NovelD:
         """``max(N(s') - alpha N(s), 0) * 1[first visit of s' in the episode]`` of every step; trains the predictor."""
         n_steps, n_envs = rollout.shape
         flat_next = rollout.next_obs.reshape(n_steps * n_envs, *rollout.next_obs.shape[2:])
-        flat_obs = rollout.obs.reshape(n_steps * n_envs, *rollout.obs.shape[2:])
         first = self.episodic.counts(rollout) == 1
         self.rnd.update_normalizer(flat_next)
-        difference = self.novelty(flat_next) - self.alpha * self.novelty(flat_obs)
-        raw = np.maximum(difference.reshape(n_steps, n_envs), 0.0) * first
+        novelty_next = self.novelty(flat_next).reshape(n_steps, n_envs)
+        # N(s_t) is N(s_t) of the previous step's next observation, except at episode starts and at t = 0.
+        novelty_obs = np.empty_like(novelty_next)
+        novelty_obs[1:] = novelty_next[:-1]
+        fresh = rollout.episode_starts.copy()
+        fresh[0] = True
+        rows = np.argwhere(fresh)
+        novelty_obs[rows[:, 0], rows[:, 1]] = self.novelty(rollout.obs[rows[:, 0], rows[:, 1]])
+        raw = np.maximum(novelty_next - self.alpha * novelty_obs, 0.0) * first
         loss = self.rnd.train(flat_next)
         return raw, {"predictor_loss": loss, "first_visit": float(first.mean())}
 
 
-def sherman_morrison(inverse: th.Tensor, phi: th.Tensor) -> th.Tensor:
+def sherman_morrison(inverse: NDArray[np.float64], phi: NDArray[np.float64]) -> NDArray[np.float64]:
     """Add ``phi phi^T`` to each matrix ``C`` whose inverse is in ``inverse`` (in place); return ``phi^T C^{-1} phi``.
 
-    The returned bonus uses ``C`` before the update.
-
-    ``inverse`` has shape ``(n, d, d)`` (symmetric), ``phi`` ``(n, d)``. With ``u = C^{-1} phi`` and
-    ``b = phi^T u``: ``(C + phi phi^T)^{-1} = C^{-1} - u u^T / (1 + b)`` (Sherman & Morrison 1950).
+    The returned bonus uses ``C`` before the update. ``inverse`` has shape ``(n, d, d)`` (symmetric), ``phi``
+    ``(n, d)``. With ``u = C^{-1} phi`` and ``b = phi^T u``: ``(C + phi phi^T)^{-1} = C^{-1} - u u^T / (1 + b)``
+    (Sherman & Morrison 1950), written as ``v v^T`` with ``v = u / sqrt(1 + b)``.
     """
-    u = th.bmm(inverse, phi.unsqueeze(2)).squeeze(2)
-    b = (phi * u).sum(dim=1)
-    inverse.sub_(u.unsqueeze(2) * u.unsqueeze(1) / (1.0 + b).reshape(-1, 1, 1))
+    u = np.matmul(inverse, phi[:, :, None])[:, :, 0]
+    b = np.einsum("nd,nd->n", phi, u)
+    v = u / np.sqrt(1.0 + b)[:, None]
+    inverse -= v[:, :, None] * v[:, None, :]
     return b
 
 
@@ -268,7 +274,7 @@ class E3B:
         th.random.set_rng_state(state)
         parameters = [*self.encoder.parameters(), *self.inverse_dynamics.parameters()]
         self.optimizer = th.optim.Adam(parameters, lr=check_number("learning_rate", learning_rate, 0.0, low_open=True))
-        self.inverse: th.Tensor | None = None
+        self.inverse: NDArray[np.float64] | None = None
         """Per-env ``C^{-1}`` of the current episode, shape ``(n_envs, d, d)``, float64."""
         self._rng = np.random.default_rng(seed)
 
@@ -278,16 +284,18 @@ class E3B:
         assert isinstance(tensor, th.Tensor)
         return tensor.float()
 
-    def embed(self, obs: NDArray[Any]) -> th.Tensor:
-        """``phi`` of a batch of observations (float64, no gradient)."""
+    def embed(self, obs: NDArray[Any]) -> NDArray[np.float64]:
+        """``phi`` of a batch of observations (float64)."""
         with th.no_grad():
-            return self.encoder(self._inputs(obs)).double()
+            return self.encoder(self._inputs(obs)).numpy().astype(np.float64)
 
-    def reset(self, envs: NDArray[np.bool_]) -> None:
-        """Start a new episode in the env copies where ``envs`` is true: ``C^{-1} = I / lambda``."""
+    def start_episodes(self, envs: NDArray[np.intp], phi: NDArray[np.float64]) -> None:
+        """A new episode in env copies ``envs``, whose first observations embed to ``phi``:
+        ``C^{-1} = (lambda I + phi phi^T)^{-1}``."""
         assert self.inverse is not None
-        index = th.as_tensor(np.flatnonzero(envs))
-        self.inverse[index] = th.eye(self.embedding_dim, dtype=th.float64) / self.ridge
+        fresh = np.broadcast_to(np.eye(self.embedding_dim) / self.ridge, (len(envs), *self.inverse.shape[1:])).copy()
+        sherman_morrison(fresh, phi)
+        self.inverse[envs] = fresh
 
     def bonus(self, rollout: Rollout) -> tuple[NDArray[np.float64], dict[str, float]]:
         """The elliptical bonus of every step (per-env episodic inverses updated); then trains ``phi``."""
@@ -296,20 +304,22 @@ class E3B:
         flat_obs = rollout.obs.reshape(n_steps * n_envs, *rollout.obs.shape[2:])
         starts = rollout.episode_starts
         if self.inverse is None or len(self.inverse) != n_envs:
-            self.inverse = th.empty((n_envs, self.embedding_dim, self.embedding_dim), dtype=th.float64)
+            self.inverse = np.empty((n_envs, self.embedding_dim, self.embedding_dim))
             starts = starts.copy()
             starts[0] = True
         phi_next = self.embed(flat_next).reshape(n_steps, n_envs, -1)
-        phi_obs = self.embed(flat_obs).reshape(n_steps, n_envs, -1)
+        # The episodes' first observations (elsewhere s_t is the previous step's s_{t+1}, already embedded).
+        start_rows = np.argwhere(starts)
+        phi_start = self.embed(rollout.obs[start_rows[:, 0], start_rows[:, 1]]) if len(start_rows) else None
         raw = np.empty((n_steps, n_envs))
+        position = 0
         for t in range(n_steps):
-            if starts[t].any():
-                self.reset(starts[t])
-                index = th.as_tensor(np.flatnonzero(starts[t]))
-                sub = self.inverse[index]
-                sherman_morrison(sub, phi_obs[t, index])  # the episode's first observation enters C
-                self.inverse[index] = sub
-            raw[t] = sherman_morrison(self.inverse, phi_next[t]).numpy()
+            envs = np.flatnonzero(starts[t])
+            if len(envs):
+                assert phi_start is not None
+                self.start_episodes(envs, phi_start[position : position + len(envs)])
+                position += len(envs)
+            raw[t] = sherman_morrison(self.inverse, phi_next[t])
         loss, accuracy = self.train(flat_obs, flat_next, rollout.actions.reshape(n_steps * n_envs))
         return raw, {"inverse_dynamics_loss": loss, "inverse_dynamics_accuracy": accuracy}
 
