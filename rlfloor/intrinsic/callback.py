@@ -118,7 +118,7 @@ _KWARG_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "hidden": lambda n, v: check_int(n, v, 1),
     "learning_rate": _positive,
     "epochs": lambda n, v: check_int(n, v, 1),
-    "batch_size": lambda n, v: check_int(n, v, 1),
+    "batch_size": lambda n, v: v if v is None else check_int(n, v, 1),  # None: E3B's one step per rollout
     "update_proportion": lambda n, v: check_number(n, v, 0.0, 1.0, low_open=True),
     "alpha": lambda n, v: check_number(n, v, 0.0),
     "ridge": _positive,

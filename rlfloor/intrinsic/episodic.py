@@ -238,8 +238,9 @@ class E3B:
     :param ridge: ``lambda``, ``C_0 = lambda I`` (paper and ``--ridge``: 0.1).
     :param learning_rate: Adam learning rate of encoder and inverse-dynamics head (``--predictor_learning_rate``
         1e-4).
-    :param epochs: passes of inverse-dynamics training over each rollout.
-    :param batch_size: minibatch size of that training.
+    :param epochs: gradient passes over each rollout.
+    :param batch_size: minibatch size of those passes; ``None`` (default): one step on the whole rollout per
+        pass, as E3B takes one inverse-dynamics step per learner batch (``learn()`` in ``src/algos/e3b.py``).
     :param seed: seed of the networks.
     """
 
@@ -252,7 +253,7 @@ class E3B:
         ridge: float = 0.1,
         learning_rate: float = 1e-4,
         epochs: int = 1,
-        batch_size: int = 256,
+        batch_size: int | None = None,
         seed: int = 0,
     ) -> None:
         check_rnd_space(observation_space)
@@ -263,7 +264,7 @@ class E3B:
         self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
         self.ridge = check_number("ridge", ridge, 0.0, low_open=True)
         self.epochs = check_int("epochs", epochs, 1)
-        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, 1)
         state = th.random.get_rng_state()
         th.manual_seed(check_int("seed", seed, 0))
         self.encoder = embedding_network(observation_space, self.embedding_dim, check_int("hidden", hidden, 1))
@@ -300,49 +301,84 @@ class E3B:
     def bonus(self, rollout: Rollout) -> tuple[NDArray[np.float64], dict[str, float]]:
         """The elliptical bonus of every step (per-env episodic inverses updated); then trains ``phi``."""
         n_steps, n_envs = rollout.shape
-        flat_next = rollout.next_obs.reshape(n_steps * n_envs, *rollout.next_obs.shape[2:])
-        flat_obs = rollout.obs.reshape(n_steps * n_envs, *rollout.obs.shape[2:])
         starts = rollout.episode_starts
         if self.inverse is None or len(self.inverse) != n_envs:
             self.inverse = np.empty((n_envs, self.embedding_dim, self.embedding_dim))
             starts = starts.copy()
             starts[0] = True
-        phi_next = self.embed(flat_next).reshape(n_steps, n_envs, -1)
-        # The episodes' first observations (elsewhere s_t is the previous step's s_{t+1}, already embedded).
-        start_rows = np.argwhere(starts)
-        phi_start = self.embed(rollout.obs[start_rows[:, 0], start_rows[:, 1]]) if len(start_rows) else None
+        # Each observation is embedded once: s_{t+1} of every step, and s_t where it is not the previous step's
+        # s_{t+1} (episode starts, and t = 0). The same forward pass gives the bonus and the first training step.
+        fresh = starts.copy()
+        fresh[0] = True
+        rows = np.argwhere(fresh)
+        x_next = self._inputs(rollout.next_obs.reshape(n_steps * n_envs, *rollout.next_obs.shape[2:]))
+        x_fresh = self._inputs(rollout.obs[rows[:, 0], rows[:, 1]])
+        phi_all = self.encoder(th.cat([x_next, x_fresh]))
+        values = phi_all.detach().numpy().astype(np.float64)
+        phi_next = values[: n_steps * n_envs].reshape(n_steps, n_envs, -1)
+        phi_fresh = values[n_steps * n_envs :]
         raw = np.empty((n_steps, n_envs))
-        position = 0
         for t in range(n_steps):
             envs = np.flatnonzero(starts[t])
-            if len(envs):
-                assert phi_start is not None
-                self.start_episodes(envs, phi_start[position : position + len(envs)])
-                position += len(envs)
+            if len(envs):  # the episode's first observation enters C first
+                chosen = (rows[:, 0] == t) & np.isin(rows[:, 1], envs)
+                self.start_episodes(envs, phi_fresh[chosen])
             raw[t] = sherman_morrison(self.inverse, phi_next[t])
-        loss, accuracy = self.train(flat_obs, flat_next, rollout.actions.reshape(n_steps * n_envs))
+        actions = th.as_tensor(np.asarray(rollout.actions).reshape(n_steps * n_envs).astype(np.int64))
+        loss, accuracy = self._train(phi_all, x_next, x_fresh, rows, actions, (n_steps, n_envs))
         return raw, {"inverse_dynamics_loss": loss, "inverse_dynamics_accuracy": accuracy}
 
-    def train(self, obs: NDArray[Any], next_obs: NDArray[Any], actions: NDArray[Any]) -> tuple[float, float]:
-        """Train encoder and inverse-dynamics head to predict ``a_t``; mean loss and accuracy of the last epoch."""
-        x, y = self._inputs(obs), self._inputs(next_obs)
-        target = th.as_tensor(np.asarray(actions).astype(np.int64))
+    @staticmethod
+    def _pairs(rows_all: th.Tensor, rows: NDArray[np.intp], shape: tuple[int, int]) -> tuple[th.Tensor, th.Tensor]:
+        """``(s_t, s_{t+1})`` of every step, flat, from per-observation rows (inputs or embeddings) of the next
+        observations followed by the fresh ones."""
+        n_steps, n_envs = shape
+        rest = rows_all.shape[1:]
+        following = rows_all[: n_steps * n_envs].reshape(n_steps, n_envs, *rest)
+        current = th.cat([following[:1], following[:-1]])  # s_t = s_{t-1}' except where fresh (replaced below)
+        index = (th.as_tensor(rows[:, 0]), th.as_tensor(rows[:, 1]))
+        current = current.index_put(index, rows_all[n_steps * n_envs :])
+        return current.reshape(n_steps * n_envs, *rest), following.reshape(n_steps * n_envs, *rest)
+
+    def _train(
+        self,
+        phi_all: th.Tensor,
+        x_next: th.Tensor,
+        x_fresh: th.Tensor,
+        rows: NDArray[np.intp],
+        actions: th.Tensor,
+        shape: tuple[int, int],
+    ) -> tuple[float, float]:
+        """Inverse-dynamics training; mean loss and accuracy of the last pass."""
+        n = len(actions)
+        if self.batch_size is not None and self.batch_size < n:
+            x_obs, x_following = self._pairs(th.cat([x_next, x_fresh]), rows, shape)
         losses: list[float] = []
         hits = 0
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             losses, hits = [], 0
-            order = self._rng.permutation(len(x))
-            for start in range(0, len(x), self.batch_size):
-                index = th.as_tensor(order[start : start + self.batch_size])
-                joint = th.cat([self.encoder(x[index]), self.encoder(y[index])], dim=1)
-                logits = self.inverse_dynamics(joint)
-                loss = nn.functional.cross_entropy(logits, target[index])
+            if self.batch_size is None or self.batch_size >= n:  # one step on the whole rollout
+                if epoch > 0:
+                    phi_all = self.encoder(th.cat([x_next, x_fresh]))
+                phi_obs, phi_next = self._pairs(phi_all, rows, shape)
+                batches = [(phi_obs, phi_next, actions)]
+            else:
+                order = th.as_tensor(self._rng.permutation(n))
+                batches = []
+                for start in range(0, n, self.batch_size):
+                    index = order[start : start + self.batch_size]
+                    batches.append((x_obs[index], x_following[index], actions[index]))
+            for first, second, target in batches:
+                if self.batch_size is not None and self.batch_size < n:
+                    first, second = self.encoder(first), self.encoder(second)
+                logits = self.inverse_dynamics(th.cat([first, second], dim=1))
+                loss = nn.functional.cross_entropy(logits, target)
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
                 losses.append(loss.item())
-                hits += int((logits.argmax(dim=1) == target[index]).sum())
-        return float(np.mean(losses)), hits / len(x)
+                hits += int((logits.argmax(dim=1) == target).sum())
+        return float(np.mean(losses)), hits / n
 
 
 __all__ = ["E3B", "EpisodicCounts", "NovelD", "ObsKey", "Rollout", "sherman_morrison"]

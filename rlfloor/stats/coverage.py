@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -18,19 +19,39 @@ from numpy.typing import NDArray
 from rlfloor.checks import check_int
 
 
+def _unique_rows(states: NDArray[np.generic]) -> tuple[NDArray[Any], NDArray[np.intp], NDArray[np.intp]]:
+    """Distinct rows of ``states`` (``-0.0`` taken as ``0.0``), the index of each row's distinct row, and counts."""
+    rows = np.asarray(states)
+    rows = rows.reshape(len(rows), -1)
+    if rows.dtype.kind == "f":
+        rows = rows + 0.0  # -0.0 and 0.0 are the same state
+    rows = np.ascontiguousarray(rows)
+    packed = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse, times = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
+    return rows[first], inverse.reshape(-1), times
+
+
+def _digests(rows: NDArray[Any]) -> list[int]:
+    flat = np.ascontiguousarray(rows, dtype=np.float64) + 0.0
+    return [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little") for row in flat]
+
+
 def state_keys(states: NDArray[np.generic]) -> list[int]:
     """One 64-bit key per row of ``states`` (shape ``(n, ...)``; any numeric dtype).
 
     The key is a BLAKE2b digest of the row's values as ``float64``: equal values give equal keys whatever the
     dtype (``0`` and ``-0.0`` too), and keys are the same in every process (unlike Python's salted ``hash``),
     so a table pickled with a model keeps its meaning. Distinct rows collide with probability below
-    ``n**2 / 2**65`` for ``n`` distinct states.
+    ``n**2 / 2**65`` for ``n`` distinct states. Each distinct row of the batch is hashed once.
     """
     rows = np.asarray(states)
     if rows.ndim == 0:
         raise ValueError(f"states must have a leading batch dimension, got a scalar {rows!r}")
-    flat = np.ascontiguousarray(rows.reshape(len(rows), -1), dtype=np.float64) + 0.0  # -0.0 -> 0.0
-    return [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little") for row in flat]
+    if len(rows) == 0:
+        return []
+    unique, inverse, _ = _unique_rows(rows)
+    keys = _digests(unique)
+    return [keys[i] for i in inverse.tolist()]
 
 
 class StateVisitCounter:
@@ -112,13 +133,13 @@ class StateVisitCounter:
         rows = np.asarray(states)
         if rows.ndim == 0 or len(rows) == 0:
             return np.zeros(0)
-        rows = np.ascontiguousarray(rows.reshape(len(rows), -1), dtype=np.float64) + 0.0
-        packed = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-        unique, inverse, times = np.unique(packed, return_inverse=True, return_counts=True)
-        keys = state_keys(np.frombuffer(unique.tobytes(), dtype=np.float64).reshape(len(unique), -1))
-        after = [self.add_key(key, count) for key, count in zip(keys, times.tolist(), strict=True)]
+        unique, inverse, times = _unique_rows(rows)
+        keys = _digests(unique)
+        for key, count in zip(keys, times.tolist(), strict=True):
+            self.add_key(key, count)
         # A state that found the table full counts as seen once.
-        return np.asarray(after, dtype=np.float64)[inverse.reshape(-1)]
+        after = np.array([self.counts.get(key, 1) for key in keys], dtype=np.float64)
+        return after[inverse]
 
 
 def n_observation_states(space: spaces.Space) -> int | None:

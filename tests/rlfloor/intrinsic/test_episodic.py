@@ -354,3 +354,22 @@ def test_e3b_refuses_a_continuous_action_space() -> None:
     with pytest.raises(ValueError, match=r"^E3B's inverse-dynamics model needs a Discrete action space"):
         model.learn(32, callback=IntrinsicRewardCallback(method="e3b"))
     assert model.num_timesteps == 0
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_e3b_inverse_dynamics_learns_the_action_from_its_transition(batch_size: int | None) -> None:
+    """s_{t+1} = s_t + a_t (mod 5): the action is a function of the pair, so the pairs must be aligned to learn it."""
+    rng = np.random.default_rng(0)
+    n_steps, n_envs = 32, 2
+    actions = rng.integers(0, 3, (n_steps, n_envs))
+    obs = np.zeros((n_steps, n_envs), dtype=np.int64)
+    obs[0] = rng.integers(0, 5, n_envs)
+    for t in range(1, n_steps):
+        obs[t] = (obs[t - 1] + actions[t - 1]) % 5
+    next_obs = (obs + actions) % 5
+    starts = np.zeros((n_steps, n_envs), dtype=bool)
+    rollout = Rollout(obs=obs, next_obs=next_obs, actions=actions[..., None], episode_starts=starts)
+    e3b = E3B(spaces.Discrete(5), spaces.Discrete(3), embedding_dim=8, hidden=32, learning_rate=1e-2, epochs=40,
+              batch_size=batch_size, seed=0)  # fmt: skip
+    _, metrics = e3b.bonus(rollout)
+    assert metrics["inverse_dynamics_accuracy"] == 1.0
