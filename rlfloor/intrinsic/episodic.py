@@ -26,8 +26,7 @@ may span several) and is saved with the model.
   ``phi(s_t), phi(s_{t+1})``) on every rollout.
 
 Counts key the observation itself by default; ``obs_key`` (a function from a batch of observations to one row per
-observation) keys them on part of it, e.g. the agent's position. Give a module-level function (a lambda cannot be
-pickled with the model).
+observation) keys them on part of it, e.g. the agent's position; it is saved with the model.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_episodic_counts_keyed_on_part_of_the_observation() -> None:
 
 
 def first_column(obs: np.ndarray) -> np.ndarray:
-    """A module-level key function (picklable with the model)."""
+    """Keys on the first column only."""
     return np.asarray(obs)[:, :1]
 
 
