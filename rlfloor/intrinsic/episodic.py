@@ -155,7 +155,8 @@ class NovelD:
     :param hidden: hidden width of the RND networks.
     :param learning_rate: RND predictor's Adam learning rate (NovelD ``--predictor_learning_rate`` 1e-4).
     :param epochs: passes of predictor training over each rollout.
-    :param batch_size: minibatch size of predictor training.
+    :param batch_size: minibatch size of predictor training; ``None`` (default): one step on the whole rollout,
+        as NovelD takes one predictor step per learner batch (``rnd_loss`` in ``bebold.py``'s ``learn()``).
     :param update_proportion: fraction of each minibatch the predictor trains on.
     :param seed: seed of the RND networks.
     """
@@ -170,7 +171,7 @@ class NovelD:
         hidden: int = 64,
         learning_rate: float = 1e-4,
         epochs: int = 1,
-        batch_size: int = 256,
+        batch_size: int | None = None,
         update_proportion: float = 1.0,
         seed: int = 0,
     ) -> None:

@@ -91,7 +91,7 @@ class RND:
     :param hidden: hidden width of the MLP (and of the CNN head).
     :param learning_rate: Adam learning rate of the predictor (Burda et al.: 1e-4).
     :param epochs: passes of predictor training over each rollout.
-    :param batch_size: minibatch size of predictor training.
+    :param batch_size: minibatch size of predictor training; ``None``: one step on the whole batch per epoch.
     :param update_proportion: fraction of each minibatch used to train the predictor (Burda et al.
         use 0.25 with many environments, so the predictor does not learn faster than the policy).
     :param seed: seed of both networks' initialisation.
@@ -104,7 +104,7 @@ class RND:
         hidden: int = 64,
         learning_rate: float = 1e-3,
         epochs: int = 1,
-        batch_size: int = 256,
+        batch_size: int | None = 256,
         update_proportion: float = 1.0,
         seed: int = 0,
     ) -> None:
@@ -114,7 +114,7 @@ class RND:
         self.hidden = check_int("hidden", hidden, 1)
         self.learning_rate = check_number("learning_rate", learning_rate, 0.0, low_open=True)
         self.epochs = check_int("epochs", epochs, 1)
-        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, 1)
         self.update_proportion = check_number("update_proportion", update_proportion, 0.0, 1.0, low_open=True)
         generator_state = th.random.get_rng_state()
         th.manual_seed(check_int("seed", seed, 0))
@@ -160,8 +160,9 @@ class RND:
         for _ in range(self.epochs):
             losses = []
             order = self._rng.permutation(n)
-            for start in range(0, n, self.batch_size):
-                index = th.as_tensor(order[start : start + self.batch_size])
+            size = n if self.batch_size is None else self.batch_size
+            for start in range(0, n, size):
+                index = th.as_tensor(order[start : start + size])
                 error = (self.predictor(x[index]) - target[index]).pow(2).mean(dim=1)
                 if self.update_proportion < 1.0:
                     keep = th.as_tensor(self._rng.random(len(index)) < self.update_proportion, dtype=th.float32)
