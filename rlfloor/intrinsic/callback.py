@@ -299,6 +299,8 @@ class IntrinsicState:
 
     def normalize_rewards(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
         """Divide ``raw`` by the running std of the raw intrinsic rewards (E3B's ``--reward_norm int``)."""
+        if getattr(self, "reward_rms", None) is None:  # a state saved before this normalizer existed
+            self.reward_rms = RunningMeanStd(shape=())
         self.reward_rms.update(raw.reshape(-1))
         return raw / np.sqrt(self.reward_rms.var + 1e-8)
 
@@ -375,8 +377,8 @@ class IntrinsicRewardCallback(BaseCallback):
         self.state: IntrinsicState | None = None
         self._next_obs: NDArray[np.generic] | None = None
         self._obs: NDArray[np.generic] | None = None
-        self._first_obs: NDArray[np.generic] | None = None
         """``s_t`` of every step and the observation after the last one: ``(n_steps + 1, n_envs, ...)``."""
+        self._first_obs: NDArray[np.generic] | None = None
         self._ext: NDArray[np.float32] | None = None
         self._step = 0
         self._obs_normalizer: VecNormalize | None = None
