@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench_metrics.py
 	$(PY) scripts/bench_ray.py
 	$(PY) scripts/bench_intrinsic.py
+	$(PY) scripts/bench_intrinsic.py --minigrid
 	$(PY) scripts/bench_minigrid.py
 
 clean:

@@ -368,7 +368,66 @@ _BUILTIN = (
     ),
 )
 
-PRESETS: dict[str, AgentSpec] = {spec.name: spec for spec in _BUILTIN}
+# --- Episodic novelty presets (issue 19; rlfloor.intrinsic.episodic, docs/guide/episodic-novelty.md) -------------
+# Settings of the papers' MiniGrid/MiniHack runs. Algorithm settings come from the env (the MiniGrid tier gives
+# rl-starter-files' PPO/A2C and the grid CNN); the bonus is constant (not annealed), so PPO keeps its advantage
+# normalization here.
+EPISODIC_COUNT_BETA = 0.005  # beta/sqrt(N_episode): no paper gives one for PPO on MiniGrid; the scale of the
+# lifelong count bonus that helped PPO on DoorKey-8x8 with the grid CNN (issue 18), so the two compare at one beta.
+NOVELD_SETTINGS: Mapping[str, Any] = MappingProxyType(
+    {
+        # tianjunz/NovelD README (MiniGrid): --intrinsic_reward_coef 0.05, no intrinsic reward normalization
+        # (src/algos/bebold.py); alpha = --scale_fac 0.5 (src/arguments.py); RND output 128 (src/models.py,
+        # MinigridMLPTargetEmbeddingNet); predictor learning rate 1e-4 (--predictor_learning_rate).
+        "method": "noveld",
+        "coef": 0.05,
+        "normalize": False,
+        "method_kwargs": {"alpha": 0.5, "embedding_dim": 128, "learning_rate": 1e-4},
+    }
+)
+E3B_SETTINGS: Mapping[str, Any] = MappingProxyType(
+    {
+        # facebookresearch/e3b sweep_slurm_neurips_2022.py (train-elliptical): --intrinsic_reward_coef 1.0,
+        # --ridge 0.1, --reward_norm int (the bonus divided by a running std of the bonus); predictor learning
+        # rate 1e-4 (src/arguments.py). Embedding 128, not MiniHack's 1024 (rlfloor.intrinsic.episodic.E3B).
+        "method": "e3b",
+        "coef": 1.0,
+        "normalize": "rewards",
+        "method_kwargs": {"ridge": 0.1, "embedding_dim": 128, "learning_rate": 1e-4},
+    }
+)
+_EPISODIC = (
+    AgentSpec(
+        "ppo-episodic-count",
+        "ppo",
+        f"PPO + episodic count bonus beta/sqrt(N_episode(s')), beta {EPISODIC_COUNT_BETA}",
+        intrinsic={"method": "episodic-count", "coef": EPISODIC_COUNT_BETA},
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-noveld",
+        "ppo",
+        "PPO + NovelD (RND novelty difference, alpha 0.5, on first visits in the episode; coef 0.05)",
+        intrinsic=NOVELD_SETTINGS,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "ppo-e3b",
+        "ppo",
+        "PPO + E3B (elliptical episodic bonus, inverse-dynamics embedding 128, ridge 0.1; coef 1 normalized)",
+        intrinsic=E3B_SETTINGS,
+        baseline="ppo",
+    ),
+    AgentSpec(
+        "a2c-noveld",
+        "a2c",
+        "A2C + NovelD (RND novelty difference, alpha 0.5, on first visits in the episode; coef 0.05)",
+        intrinsic=NOVELD_SETTINGS,
+        baseline="a2c",
+    ),
+)
+
+PRESETS: dict[str, AgentSpec] = {spec.name: spec for spec in (*_BUILTIN, *_EPISODIC)}
 
 
 def get_agent(name: str, presets: Mapping[str, AgentSpec] | None = None) -> AgentSpec:

@@ -1,7 +1,9 @@
-"""Intrinsic-reward exploration: count-based (exact and SimHash) and RND bonuses that enter SB3's
-rewards before GAE. See :mod:`rlfloor.intrinsic.callback` for how, and the README for the metrics."""
+"""Intrinsic-reward exploration that enters SB3's rewards before GAE: lifelong novelty (exact counts, SimHash,
+RND) for one fixed world, episodic novelty (episodic counts, NovelD, E3B) for procedurally generated worlds.
+See :mod:`rlfloor.intrinsic.callback` for how, and the docs for the metrics."""
 
 from rlfloor.intrinsic.callback import (
+    EPISODIC_METHODS,
     METHODS,
     IntrinsicCritic,
     IntrinsicRewardCallback,
@@ -9,20 +11,27 @@ from rlfloor.intrinsic.callback import (
     check_observation_space,
     make_novelty,
 )
-from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space, exact_state_count
-from rlfloor.intrinsic.rnd import RND, check_rnd_space
+from rlfloor.intrinsic.counts import SimHashCounter, check_exact_space, exact_counter
+from rlfloor.intrinsic.episodic import E3B, EpisodicCounts, NovelD, Rollout, sherman_morrison
+from rlfloor.intrinsic.rnd import RND, check_rnd_space, embedding_network
 
 __all__ = [
+    "E3B",
+    "EPISODIC_METHODS",
     "METHODS",
     "RND",
-    "ExactCounter",
+    "EpisodicCounts",
     "IntrinsicCritic",
     "IntrinsicRewardCallback",
     "IntrinsicState",
+    "NovelD",
+    "Rollout",
     "SimHashCounter",
     "check_exact_space",
     "check_observation_space",
     "check_rnd_space",
-    "exact_state_count",
+    "embedding_network",
+    "exact_counter",
     "make_novelty",
+    "sherman_morrison",
 ]

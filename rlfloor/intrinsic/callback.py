@@ -46,7 +46,15 @@ TensorBoard tags (per rollout): ``intrinsic/reward_raw`` (mean bonus before norm
 ``intrinsic/share`` (``sum|coef*r_int| / (sum|ext_coef*r_ext| + sum|coef*r_int|)``),
 ``intrinsic/predictor_loss`` (RND), ``intrinsic/distinct_states`` (count bonuses: table entries or
 non-empty SimHash buckets), ``intrinsic/coverage`` (exact counts of a space of known size:
-fraction of its states seen) and ``intrinsic/critic_loss`` (``episodic=False``).
+fraction of its states seen) and ``intrinsic/critic_loss`` (``episodic=False``). Episodic novelty
+(:mod:`rlfloor.intrinsic.episodic`) adds ``intrinsic/episode_states`` (episodic counts: mean size of the env copies'
+current episode tables), ``intrinsic/first_visit`` (episodic counts and NovelD: fraction of steps that reached a
+state new to their episode), ``intrinsic/predictor_loss`` (NovelD's RND), ``intrinsic/inverse_dynamics_loss`` and
+``intrinsic/inverse_dynamics_accuracy`` (E3B's embedding training).
+
+The bonus of a step is that of its next observation ``s_{t+1}``; episodic methods also read ``s_t`` (recorded as
+the env returned it, like ``s_{t+1}``), the action, and SB3's ``episode_starts``, which say where each env copy's
+episode memory is cleared.
 """
 
 from __future__ import annotations
@@ -67,22 +75,76 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecNormalize
 
 from rlfloor.checks import check_choice, check_int, check_number
-from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
-from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
+from rlfloor.intrinsic.counts import SimHashCounter, check_exact_space, check_integer_values, exact_counter
+from rlfloor.intrinsic.episodic import E3B, EpisodicCounts, NovelD, Rollout
+from rlfloor.intrinsic.rnd import RND, check_rnd_space, embedding_network
 from rlfloor.schedules import LinearSchedule, as_schedule, progress_remaining, schedule_bounds
+from rlfloor.stats.coverage import StateVisitCounter
 
-METHODS = ("count", "simhash", "rnd")
+METHODS = ("count", "simhash", "rnd", "episodic-count", "noveld", "e3b")
+EPISODIC_METHODS = ("episodic-count", "noveld", "e3b")
+"""Methods whose memory is one episode of one env copy (:mod:`rlfloor.intrinsic.episodic`)."""
+NORMALIZE = (False, True, "returns", "rewards")
 SNAP_TO_INTEGER = 1e-5
 """A terminal observation mapped back from ``VecNormalize`` takes integer values within this distance as exact."""
 
+_RND_KWARGS = ("embedding_dim", "hidden", "learning_rate", "epochs", "batch_size", "update_proportion", "seed")
 _METHOD_KWARGS = {
     "count": ("max_states", "n_states"),
     "simhash": ("bits", "seed"),
-    "rnd": ("embedding_dim", "hidden", "learning_rate", "epochs", "batch_size", "update_proportion", "seed"),
+    "rnd": _RND_KWARGS,
+    "episodic-count": ("max_states", "obs_key"),
+    "noveld": ("alpha", "max_states", "obs_key", *_RND_KWARGS),
+    "e3b": ("embedding_dim", "hidden", "ridge", "learning_rate", "epochs", "batch_size", "seed"),
 }
 
 
-def check_observation_space(method: str, space: spaces.Space) -> None:
+def _positive(name: str, value: Any) -> Any:
+    return check_number(name, value, 0.0, low_open=True)
+
+
+def _callable_or_none(name: str, value: Any) -> Any:
+    if value is not None and not callable(value):
+        raise ValueError(f"{name}={value!r} must be None or a function from a batch of observations to rows")
+    return value
+
+
+_KWARG_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "max_states": lambda n, v: check_int(n, v, 1),
+    "n_states": lambda n, v: v if v is None else check_int(n, v, 1),
+    "bits": lambda n, v: check_int(n, v, 1, 24),
+    "seed": lambda n, v: check_int(n, v, 0),
+    "embedding_dim": lambda n, v: check_int(n, v, 1),
+    "hidden": lambda n, v: check_int(n, v, 1),
+    "learning_rate": _positive,
+    "epochs": lambda n, v: check_int(n, v, 1),
+    "batch_size": lambda n, v: v if v is None else check_int(n, v, 1),  # None: E3B's one step per rollout
+    "update_proportion": lambda n, v: check_number(n, v, 0.0, 1.0, low_open=True),
+    "alpha": lambda n, v: check_number(n, v, 0.0),
+    "ridge": _positive,
+    "obs_key": _callable_or_none,
+}
+"""The value check of every ``method_kwargs`` name, run when the callback is built (before any env exists)."""
+
+
+def check_method_kwargs(method: str, method_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Raise a one-line ``ValueError`` for an unknown name or a bad value in ``method_kwargs``; return a copy."""
+    check_choice("method", method, METHODS)
+    kwargs = dict(method_kwargs or {})
+    unknown = set(kwargs) - set(_METHOD_KWARGS[method])
+    if unknown:
+        raise ValueError(
+            f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {list(_METHOD_KWARGS[method])}"
+        )
+    for name, value in kwargs.items():
+        _KWARG_CHECKS[name](f"method_kwargs[{name!r}]", value)
+    return kwargs
+
+
+Novelty = SimHashCounter | StateVisitCounter | RND | EpisodicCounts | NovelD | E3B
+
+
+def check_observation_space(method: str, space: spaces.Space, method_kwargs: Mapping[str, Any] | None = None) -> None:
     """Raise a one-line ``ValueError`` unless ``method`` supports the observation space."""
     check_choice("method", method, METHODS)
     if method == "count":
@@ -90,26 +152,37 @@ def check_observation_space(method: str, space: spaces.Space) -> None:
     elif method == "simhash":
         if not isinstance(space, spaces.Box | spaces.Discrete | spaces.MultiDiscrete | spaces.MultiBinary):
             raise ValueError(f"observation space {type(space).__name__} is not supported by SimHash")
+    elif method == "episodic-count":
+        if (method_kwargs or {}).get("obs_key") is None:
+            check_exact_space(space)
     else:
         check_rnd_space(space)
+        if method == "noveld" and (method_kwargs or {}).get("obs_key") is None:
+            check_exact_space(space)
 
 
 def make_novelty(
-    method: str, space: spaces.Space, method_kwargs: Mapping[str, Any] | None = None
-) -> ExactCounter | SimHashCounter | RND:
-    """The novelty estimator of ``method`` (``count``, ``simhash`` or ``rnd``) for an observation space."""
-    check_observation_space(method, space)
-    kwargs = dict(method_kwargs or {})
-    unknown = set(kwargs) - set(_METHOD_KWARGS[method])
-    if unknown:
-        raise ValueError(
-            f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {list(_METHOD_KWARGS[method])}"
-        )
+    method: str,
+    space: spaces.Space,
+    method_kwargs: Mapping[str, Any] | None = None,
+    action_space: spaces.Space | None = None,
+) -> Novelty:
+    """The novelty estimator of ``method`` for an observation space (``e3b`` also needs the action space)."""
+    kwargs = check_method_kwargs(method, method_kwargs)
+    check_observation_space(method, space, kwargs)
     if method == "count":
-        return ExactCounter(space, **kwargs)
+        return exact_counter(space, **kwargs)
     if method == "simhash":
         return SimHashCounter(space, **kwargs)
-    return RND(space, **kwargs)
+    if method == "rnd":
+        return RND(space, **kwargs)
+    if method == "episodic-count":
+        return EpisodicCounts(space, **kwargs)
+    if method == "noveld":
+        return NovelD(space, **kwargs)
+    if action_space is None:
+        raise ValueError("method 'e3b' needs the action space (its embedding is trained by inverse dynamics)")
+    return E3B(space, action_space, **kwargs)
 
 
 class IntrinsicCritic:
@@ -135,7 +208,7 @@ class IntrinsicCritic:
         self.observation_space = observation_space
         state = th.random.get_rng_state()
         th.manual_seed(check_int("seed", seed, 0))
-        self.net = rnd_network(observation_space, 1, check_int("hidden", hidden, 1))
+        self.net = embedding_network(observation_space, 1, check_int("hidden", hidden, 1))
         th.random.set_rng_state(state)
         self.optimizer = th.optim.Adam(
             self.net.parameters(), lr=check_number("learning_rate", learning_rate, 0.0, low_open=True)
@@ -175,14 +248,12 @@ class IntrinsicCritic:
 class IntrinsicState:
     """Everything an intrinsic bonus learns during training; saved with the model as ``model.intrinsic_state``.
 
-    :param method: ``count``, ``simhash`` or ``rnd``.
-    :param novelty: the count table or RND networks.
+    :param method: one of :data:`METHODS`.
+    :param novelty: the count table, RND networks, or episodic estimator (with its per-env episodic memory).
     :param critic: the intrinsic critic (non-episodic returns only).
     """
 
-    def __init__(
-        self, method: str, novelty: ExactCounter | SimHashCounter | RND, critic: IntrinsicCritic | None = None
-    ) -> None:
+    def __init__(self, method: str, novelty: Novelty, critic: IntrinsicCritic | None = None) -> None:
         self.method = method
         self.novelty = novelty
         self.critic = critic
@@ -190,21 +261,29 @@ class IntrinsicState:
         """Running variance of the discounted intrinsic returns (reward normalization)."""
         self.forward_returns: NDArray[np.float64] | None = None
         """Per-env discounted sum of past intrinsic rewards (Burda et al.'s ``RewardForwardFilter``)."""
+        self.reward_rms = RunningMeanStd(shape=())
+        """Running variance of the raw intrinsic rewards (``normalize="rewards"``)."""
 
-    def bonus(self, next_obs: NDArray[np.generic]) -> tuple[NDArray[np.float64], dict[str, float]]:
-        """Raw bonus of each next observation (a batch), updating counts or normalizers; and metrics."""
+    def bonus(self, rollout: Rollout) -> tuple[NDArray[np.float64], dict[str, float]]:
+        """Raw bonus of each step, shape ``(n_steps, n_envs)``, updating counts, networks and memories; and metrics."""
         novelty = self.novelty
+        if isinstance(novelty, EpisodicCounts | NovelD | E3B):
+            return novelty.bonus(rollout)
+        n_steps, n_envs = rollout.shape
+        next_obs = rollout.next_obs.reshape(n_steps * n_envs, *rollout.next_obs.shape[2:])
         if isinstance(novelty, RND):
             novelty.update_normalizer(next_obs)
             raw = novelty.novelty(next_obs)
-            return raw, {"predictor_loss": novelty.train(next_obs)}
+            return raw.reshape(n_steps, n_envs), {"predictor_loss": novelty.train(next_obs)}
+        if isinstance(novelty, StateVisitCounter):
+            check_integer_values(next_obs)
         counts = novelty.update(next_obs)
         metrics: dict[str, float] = {"distinct_states": float(novelty.distinct)}
-        if isinstance(novelty, ExactCounter):
+        if isinstance(novelty, StateVisitCounter):
             coverage = novelty.coverage()
             if coverage is not None:
                 metrics["coverage"] = coverage
-        return 1.0 / np.sqrt(counts), metrics
+        return (1.0 / np.sqrt(counts)).reshape(n_steps, n_envs), metrics
 
     def normalize(self, raw: NDArray[np.float64], gamma: float) -> NDArray[np.float64]:
         """Divide ``raw`` (shape ``(n_steps, n_envs)``) by the running std of the discounted intrinsic returns."""
@@ -217,6 +296,13 @@ class IntrinsicState:
             returns[t] = self.forward_returns
         self.return_rms.update(returns.reshape(-1))
         return raw / np.sqrt(self.return_rms.var + 1e-8)
+
+    def normalize_rewards(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Divide ``raw`` by the running std of the raw intrinsic rewards (E3B's ``--reward_norm int``)."""
+        if getattr(self, "reward_rms", None) is None:  # a state saved before this normalizer existed
+            self.reward_rms = RunningMeanStd(shape=())
+        self.reward_rms.update(raw.reshape(-1))
+        return raw / np.sqrt(self.reward_rms.var + 1e-8)
 
 
 def _as_coef(value: Any) -> Callable[[float], float]:
@@ -236,19 +322,24 @@ def _as_coef(value: Any) -> Callable[[float], float]:
 class IntrinsicRewardCallback(BaseCallback):
     """Add an intrinsic bonus to the rollout's rewards and recompute SB3's GAE (see the module docstring).
 
-    :param method: ``"count"`` (exact counts, ``coef / sqrt(N(s))``), ``"simhash"`` (SimHash
-        pseudo-counts) or ``"rnd"`` (Random Network Distillation).
+    :param method: lifelong novelty: ``"count"`` (exact counts, ``coef / sqrt(N(s))``), ``"simhash"`` (SimHash
+        pseudo-counts) or ``"rnd"`` (Random Network Distillation); episodic novelty
+        (:mod:`rlfloor.intrinsic.episodic`): ``"episodic-count"`` (``coef / sqrt(N_episode(s'))``),
+        ``"noveld"`` or ``"e3b"``.
     :param coef: the intrinsic coefficient (``beta`` of the count bonus): a number >= 0, a schedule
         of ``progress_remaining`` (:mod:`rlfloor.schedules`), or ``(start, end[, end_fraction])``: annealed
         linearly from ``start`` to ``end`` over the first ``end_fraction`` of training (default 1).
     :param ext_coef: the extrinsic coefficient (>= 0).
-    :param normalize: divide the bonus by a running std of intrinsic returns (default: True for RND,
-        False for counts, whose ``1/sqrt(N)`` already has a meaningful scale).
+    :param normalize: ``True`` or ``"returns"``: divide the bonus by a running std of discounted intrinsic
+        returns (Burda et al. 2018); ``"rewards"``: by a running std of the raw bonus (E3B's ``--reward_norm
+        int``); ``False``: raw. Default: ``True`` for RND, ``"rewards"`` for E3B, ``False`` for counts (whose
+        ``1/sqrt(N)`` already has a meaningful scale) and NovelD (which scales its raw bonus by ``coef``).
     :param episodic: cut the intrinsic return at episode ends (one value head); ``False`` runs it on
         across episodes with a second critic owned by this callback.
     :param method_kwargs: arguments of the novelty estimator (``max_states``, ``n_states``; ``bits``, ``seed``;
         RND's ``embedding_dim``, ``hidden``, ``learning_rate``, ``epochs``, ``batch_size``,
-        ``update_proportion``, ``seed``).
+        ``update_proportion``, ``seed``; those of :class:`~rlfloor.intrinsic.episodic.EpisodicCounts`,
+        :class:`~rlfloor.intrinsic.episodic.NovelD` and :class:`~rlfloor.intrinsic.episodic.E3B`).
     :param critic_kwargs: arguments of :class:`IntrinsicCritic` (``episodic=False`` only).
     :param verbose: SB3 verbosity.
     """
@@ -258,7 +349,7 @@ class IntrinsicRewardCallback(BaseCallback):
         method: str = "count",
         coef: Any = 0.1,
         ext_coef: float = 1.0,
-        normalize: bool | None = None,
+        normalize: bool | str | None = None,
         episodic: bool = True,
         method_kwargs: Mapping[str, Any] | None = None,
         critic_kwargs: Mapping[str, Any] | None = None,
@@ -268,17 +359,15 @@ class IntrinsicRewardCallback(BaseCallback):
         self.method = check_choice("method", method, METHODS)
         self.coef = _as_coef(coef)
         self.ext_coef = check_number("ext_coef", ext_coef, 0.0)
-        if normalize is not None and not isinstance(normalize, bool):
-            raise ValueError(f"normalize={normalize!r} must be True, False or None")
-        self.normalize = (method == "rnd") if normalize is None else normalize
+        if not (normalize is None or isinstance(normalize, bool) or normalize in ("returns", "rewards")):
+            raise ValueError(f"normalize={normalize!r} must be None or one of {list(NORMALIZE)}")
+        if normalize is None:
+            normalize = {"rnd": "returns", "e3b": "rewards"}.get(method, False)
+        self.normalize: str | bool = "returns" if normalize is True else normalize
         if not isinstance(episodic, bool):
             raise ValueError(f"episodic={episodic!r} must be True or False")
         self.episodic = episodic
-        self.method_kwargs = dict(method_kwargs or {})
-        unknown = set(self.method_kwargs) - set(_METHOD_KWARGS[method])
-        if unknown:
-            allowed = list(_METHOD_KWARGS[method])
-            raise ValueError(f"method_kwargs {sorted(unknown)} are not accepted by {method!r}; allowed: {allowed}")
+        self.method_kwargs = check_method_kwargs(method, method_kwargs)
         self.critic_kwargs = dict(critic_kwargs or {})
         allowed_critic = {"hidden", "learning_rate", "epochs", "batch_size", "seed"}
         if set(self.critic_kwargs) - allowed_critic:
@@ -287,6 +376,9 @@ class IntrinsicRewardCallback(BaseCallback):
             )
         self.state: IntrinsicState | None = None
         self._next_obs: NDArray[np.generic] | None = None
+        self._obs: NDArray[np.generic] | None = None
+        """``s_t`` of every step and the observation after the last one: ``(n_steps + 1, n_envs, ...)``."""
+        self._first_obs: NDArray[np.generic] | None = None
         self._ext: NDArray[np.float32] | None = None
         self._step = 0
         self._obs_normalizer: VecNormalize | None = None
@@ -295,7 +387,7 @@ class IntrinsicRewardCallback(BaseCallback):
     # -- set-up --------------------------------------------------------------------------------
     def check_space(self, observation_space: spaces.Space) -> None:
         """Raise ``ValueError`` now (before any training) if the method cannot handle the space."""
-        check_observation_space(self.method, observation_space)
+        check_observation_space(self.method, observation_space, self.method_kwargs)
 
     def _init_callback(self) -> None:
         model = self.model
@@ -314,10 +406,11 @@ class IntrinsicRewardCallback(BaseCallback):
         ):
             seed = 0 if model.seed is None else int(model.seed)
             kwargs = dict(self.method_kwargs)
-            if self.method != "count":
+            if "seed" in _METHOD_KWARGS[self.method]:
                 kwargs.setdefault("seed", seed)
             critic = None if self.episodic else IntrinsicCritic(space, **{"seed": seed, **self.critic_kwargs})
-            state = IntrinsicState(self.method, make_novelty(self.method, space, kwargs), critic)
+            novelty = make_novelty(self.method, space, kwargs, model.action_space)
+            state = IntrinsicState(self.method, novelty, critic)
             model.intrinsic_state = state  # type: ignore[attr-defined]  # pickled by model.save()
         self.state = state
         normalizer = model.get_vec_normalize_env()
@@ -328,7 +421,8 @@ class IntrinsicRewardCallback(BaseCallback):
         assert self._obs_normalizer is not None
         raw = np.asarray(self._obs_normalizer.unnormalize_obs(terminal), dtype=np.float64)
         nearest = np.rint(raw)
-        if self.method == "count" or np.issubdtype(dtype, np.integer) or dtype == np.bool_:
+        exact = self.method in ("count", "episodic-count", "noveld")
+        if exact or np.issubdtype(dtype, np.integer) or dtype == np.bool_:
             return nearest  # exact counts key integer values (their space is checked)
         # Undo the float32 round trip's error on integer values (a zero vector must stay on SimHash's
         # hyperplanes); any other value keeps its reconstruction.
@@ -337,6 +431,9 @@ class IntrinsicRewardCallback(BaseCallback):
     # -- per step ------------------------------------------------------------------------------
     def _on_rollout_start(self) -> None:
         self._step = 0
+        model = cast(OnPolicyAlgorithm, self.model)
+        normalizer = self._obs_normalizer
+        self._first_obs = np.array(model._last_obs if normalizer is None else normalizer.get_original_obs(), copy=True)
 
     def _on_step(self) -> bool:
         normalizer = self._obs_normalizer
@@ -344,8 +441,13 @@ class IntrinsicRewardCallback(BaseCallback):
         if self._next_obs is None or self._next_obs.shape[1:] != new_obs.shape or self._next_obs.dtype != new_obs.dtype:
             n_steps = cast(OnPolicyAlgorithm, self.model).rollout_buffer.buffer_size
             self._next_obs = np.empty((n_steps, *new_obs.shape), dtype=new_obs.dtype)
+            self._obs = np.empty((n_steps + 1, *new_obs.shape), dtype=new_obs.dtype)
             self._ext = np.empty((n_steps, len(new_obs)), dtype=np.float32)
-        assert self._ext is not None
+        assert self._ext is not None and self._obs is not None
+        if self._step == 0:
+            assert self._first_obs is not None
+            self._obs[0] = self._first_obs
+        self._obs[self._step + 1] = new_obs  # after a done: the first observation of the next episode
         row = self._next_obs[self._step]
         row[:] = new_obs
         for index, done in enumerate(self.locals["dones"]):
@@ -361,15 +463,25 @@ class IntrinsicRewardCallback(BaseCallback):
     # -- end of rollout ------------------------------------------------------------------------
     def _on_rollout_end(self) -> None:
         assert self.state is not None and self._next_obs is not None and self._ext is not None
+        assert self._obs is not None
         model = cast(OnPolicyAlgorithm, self.model)
         buffer: RolloutBuffer = model.rollout_buffer
-        n_steps, n_envs = buffer.buffer_size, buffer.n_envs
+        n_steps = buffer.buffer_size
         if self._step != n_steps:
             raise RuntimeError(f"IntrinsicRewardCallback saw {self._step} steps of a {n_steps}-step rollout")
-        flat = self._next_obs.reshape(n_steps * n_envs, *self._next_obs.shape[2:])
-        raw, metrics = self.state.bonus(flat)
-        raw = raw.reshape(n_steps, n_envs)
-        scaled = self.state.normalize(raw, buffer.gamma) if self.normalize else raw
+        rollout = Rollout(
+            obs=self._obs[:-1],
+            next_obs=self._next_obs,
+            actions=buffer.actions,
+            episode_starts=np.asarray(buffer.episode_starts, dtype=bool),
+        )
+        raw, metrics = self.state.bonus(rollout)
+        if self.normalize == "returns":
+            scaled = self.state.normalize(raw, buffer.gamma)
+        elif self.normalize == "rewards":
+            scaled = self.state.normalize_rewards(raw)
+        else:
+            scaled = raw
         coef = float(self.coef(progress_remaining(model)))
         if coef < 0 or not np.isfinite(coef):
             raise ValueError(f"the intrinsic coefficient schedule gave coef={coef!r}; it must be a finite number >= 0")
@@ -432,10 +544,14 @@ class IntrinsicRewardCallback(BaseCallback):
 
 
 __all__ = [
+    "EPISODIC_METHODS",
     "METHODS",
+    "NORMALIZE",
     "IntrinsicCritic",
     "IntrinsicRewardCallback",
     "IntrinsicState",
+    "Novelty",
+    "check_method_kwargs",
     "check_observation_space",
     "make_novelty",
 ]

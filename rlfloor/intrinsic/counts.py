@@ -8,9 +8,10 @@ a state seen for the first time in this batch gets ``1 / sqrt(times seen in the 
 
 Memory is bounded and stated:
 
-* :class:`ExactCounter` keys each observation by a 64-bit BLAKE2b digest of its values (exact
-  up to a collision probability below ``n**2 / 2**65`` for ``n`` distinct states) and holds at
-  most ``max_states`` keys (default ``2**18``, about 25 MB as a Python dict). A state first seen
+* exact counts (:func:`exact_counter`) use the package's one state counter,
+  :class:`rlfloor.stats.coverage.StateVisitCounter`: each observation keyed by a 64-bit BLAKE2b digest
+  of its values (exact up to a collision probability below ``n**2 / 2**65`` for ``n`` distinct states),
+  at most ``max_states`` keys (default ``2**18``, about 25 MB as a Python dict). A state first seen
   once the table is full is not stored and counts as seen once (bonus 1); a warning says so.
 * :class:`SimHashCounter` hashes ``sign(A g(s))`` with a fixed Gaussian ``A`` of shape
   ``(k, D)`` into ``2**k`` buckets held in one ``int64`` array (``8 * 2**k`` bytes:
@@ -19,10 +20,6 @@ Memory is bounded and stated:
 
 from __future__ import annotations
 
-import hashlib
-import math
-import warnings
-
 import numpy as np
 import torch as th
 from gymnasium import spaces
@@ -30,28 +27,10 @@ from numpy.typing import NDArray
 from stable_baselines3.common.preprocessing import preprocess_obs
 
 from rlfloor.checks import check_int
+from rlfloor.stats.coverage import StateVisitCounter, n_observation_states
 
 MAX_EXACT_DIM = 4096
 """Largest flattened observation (number of values) that exact counts accept."""
-
-
-def exact_state_count(space: spaces.Space) -> int | None:
-    """Number of distinct observations of a space that exact counts can see, if it is finite and known.
-
-    ``Discrete``, ``MultiDiscrete``, ``MultiBinary`` and ``Box`` spaces with finite integer bounds
-    have a known size; ``None`` for anything else (or a size beyond ``2**62``).
-    """
-    if isinstance(space, spaces.Discrete):
-        return int(space.n)
-    if isinstance(space, spaces.MultiDiscrete):
-        total = math.prod(int(n) for n in np.asarray(space.nvec).ravel())
-    elif isinstance(space, spaces.MultiBinary):
-        total = 2 ** int(np.prod(space.shape))
-    elif isinstance(space, spaces.Box) and _integer_box(space):
-        total = math.prod(int(h) - int(lo) + 1 for lo, h in zip(space.low.ravel(), space.high.ravel(), strict=True))
-    else:
-        return None
-    return total if total <= 2**62 else None
 
 
 def _integer_box(space: spaces.Box) -> bool:
@@ -91,65 +70,33 @@ def check_exact_space(space: spaces.Space) -> None:
     )
 
 
-class ExactCounter:
-    """Exact visit counts of discrete or integer-valued observations, in a table of at most ``max_states`` keys.
+def check_integer_values(obs: NDArray[np.generic]) -> None:
+    """Raise ``ValueError`` unless every value of ``obs`` is an integer (exact counts key integer-valued states)."""
+    values = np.asarray(obs)
+    if np.issubdtype(values.dtype, np.integer) or values.dtype == np.bool_:
+        return
+    if not np.array_equal(values, np.round(values)):
+        raise ValueError(
+            "exact counts got non-integer observation values; use method='simhash' or method='rnd' "
+            "for continuous observations"
+        )
+
+
+def exact_counter(
+    observation_space: spaces.Space, max_states: int = 2**18, n_states: int | None = None
+) -> StateVisitCounter:
+    """The lifelong count table of an observation space: the package's one state counter
+    (:class:`rlfloor.stats.coverage.StateVisitCounter`), warning once when it fills up.
 
     :param observation_space: the environment's observation space (see :func:`check_exact_space`).
     :param max_states: the table's capacity (number of distinct states stored).
     :param n_states: number of reachable states, for ``coverage()`` (default: the size of the space when
-        :func:`exact_state_count` knows it; a one-hot ``Box`` needs it given, e.g. ``N * N + 1`` for DeepSea).
+        :func:`rlfloor.stats.coverage.n_observation_states` knows it; a float one-hot ``Box`` needs it given,
+        e.g. ``N * N + 1`` for DeepSea).
     """
-
-    def __init__(self, observation_space: spaces.Space, max_states: int = 2**18, n_states: int | None = None) -> None:
-        check_exact_space(observation_space)
-        self.max_states = check_int("max_states", max_states, 1)
-        self.observation_space = observation_space
-        self.n_states = exact_state_count(observation_space) if n_states is None else check_int("n_states", n_states, 1)
-        self.table: dict[int, int] = {}
-        self.overflow = 0
-        """Observations of states that found the table full (counted as seen once)."""
-
-    def keys(self, obs: NDArray[np.generic]) -> list[int]:
-        """One 64-bit key per observation (``obs`` has a leading batch dimension)."""
-        flat = np.ascontiguousarray(np.asarray(obs, dtype=np.float64).reshape(len(obs), -1))
-        if not np.array_equal(flat, np.round(flat)):
-            raise ValueError(
-                "exact counts got non-integer observation values; use method='simhash' or method='rnd' "
-                "for continuous observations"
-            )
-        flat = flat + 0.0  # -0.0 -> 0.0, so that equal states have equal bytes
-        return [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little") for row in flat]
-
-    def update(self, obs: NDArray[np.generic]) -> NDArray[np.float64]:
-        """Count a batch of observations; return each one's count after the update."""
-        keys = self.keys(obs)
-        table = self.table
-        full_before = len(table) >= self.max_states
-        for key in keys:
-            if key in table:
-                table[key] += 1
-            elif len(table) < self.max_states:
-                table[key] = 1
-            else:
-                self.overflow += 1
-        if not full_before and len(table) >= self.max_states:
-            warnings.warn(
-                f"exact count table full ({self.max_states} states): new states now count as seen once; "
-                "raise max_states or use method='simhash'",
-                stacklevel=2,
-            )
-        return np.array([table.get(key, 1) for key in keys], dtype=np.float64)
-
-    @property
-    def distinct(self) -> int:
-        """Number of distinct states in the table."""
-        return len(self.table)
-
-    def coverage(self) -> float | None:
-        """Fraction of the observation space seen, when its size is known and fits the table."""
-        if self.n_states is None or self.n_states > self.max_states:
-            return None
-        return self.distinct / self.n_states
+    check_exact_space(observation_space)
+    size = n_observation_states(observation_space) if n_states is None else check_int("n_states", n_states, 1)
+    return StateVisitCounter(max_states, n_states=size, warn_when_full=True)
 
 
 class SimHashCounter:
@@ -199,4 +146,4 @@ class SimHashCounter:
         return int(np.count_nonzero(self.table))
 
 
-__all__ = ["MAX_EXACT_DIM", "ExactCounter", "SimHashCounter", "check_exact_space", "exact_state_count"]
+__all__ = ["MAX_EXACT_DIM", "SimHashCounter", "check_exact_space", "check_integer_values", "exact_counter"]

@@ -6,8 +6,8 @@ normalized observation to an embedding; the novelty of ``s`` is the prediction e
 mean and standard deviation and clipped to ``[-5, 5]``, as in the paper (section 2.4). The
 predictor is trained by the callback on each rollout's observations; the target never changes.
 
-Vector observations use an MLP, image-like observations (``H x W x C`` or ``C x H x W`` grids,
-uint8 or float, e.g. MiniGrid's 7x7x3 or MinAtar's 10x10xC) a small CNN.
+Vector observations use an MLP, grids (``H x W x C`` or ``C x H x W``, uint8 or float, e.g. MiniGrid's 7x7x3
+or MinAtar's 10x10xC) the package's grid CNN (:func:`embedding_network`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import nn
 
 from rlfloor.checks import check_int, check_number
+from rlfloor.networks import grid_cnn, grid_layout
 
 OBS_CLIP = 5.0
 """Normalized observations are clipped to ``[-OBS_CLIP, OBS_CLIP]`` (Burda et al. 2018)."""
@@ -47,29 +48,28 @@ class _ChannelsFirst(nn.Module):
         return x.permute(0, 3, 1, 2) if self.channels_last else x
 
 
-def rnd_network(space: spaces.Space, embedding_dim: int, hidden: int) -> nn.Module:
-    """An MLP (vectors) or a small CNN (3-d grids) from a preprocessed observation to ``embedding_dim``.
+def embedding_network(space: spaces.Space, embedding_dim: int, hidden: int) -> nn.Module:
+    """The network of every learned intrinsic reward (RND's target and predictor, the intrinsic critic, NovelD's
+    RND, E3B's encoder): a preprocessed observation to ``embedding_dim`` values.
 
-    For a grid the channel axis is the smallest one, first or last; two 3x3 convolutions (stride 2
-    on sides over 16) and a linear layer follow, sized for MiniGrid / MinAtar grids.
+    A 3-d ``Box`` grid of at least :data:`rlfloor.networks.MIN_GRID_SIZE` cells a side (MiniGrid's 7x7x3,
+    MinAtar's 10x10xC) goes through the package's one grid CNN, :func:`rlfloor.networks.grid_cnn`
+    (rl-starter-files' trunk; channel order by SB3's rule, :func:`rlfloor.networks.grid_layout`), then
+    ``Linear(hidden) - ReLU - Linear(embedding_dim)``. Anything else (vectors, discrete observations, grids too
+    small for the CNN) is flattened into an MLP with two hidden layers of ``hidden`` units.
     """
     if isinstance(space, spaces.Box) and len(space.shape) == 3:
-        shape: tuple[int, ...] = space.shape
-        channels_last = shape[-1] < shape[0]
-        c, h, w = (shape[2], shape[0], shape[1]) if channels_last else (shape[0], shape[1], shape[2])
-        stride = 2 if min(h, w) > 16 else 1
-        conv = nn.Sequential(
-            _ChannelsFirst(channels_last),
-            nn.Conv2d(c, 32, 3, stride=stride),
-            nn.LeakyReLU(),
-            nn.Conv2d(32, 64, 3, stride=stride),
-            nn.LeakyReLU(),
-            nn.Flatten(),
-        )
-        with th.no_grad():
-            dummy = th.zeros((1, *shape))
-            n_flat = conv(dummy).shape[1]
-        return nn.Sequential(conv, nn.Linear(n_flat, hidden), nn.ReLU(), nn.Linear(hidden, embedding_dim))
+        try:
+            first, channels, height, width = grid_layout(space)
+        except ValueError:
+            first = None  # too small for the grid CNN: flattened into the MLP below
+        if first is not None:
+            trunk = grid_cnn(channels)
+            with th.no_grad():
+                n_flat = int(trunk(th.zeros(1, channels, height, width)).shape[1])
+            return nn.Sequential(
+                _ChannelsFirst(not first), trunk, nn.Linear(n_flat, hidden), nn.ReLU(), nn.Linear(hidden, embedding_dim)
+            )
     sample = preprocess_obs(th.as_tensor(np.asarray(space.sample())[None]), space)
     assert isinstance(sample, th.Tensor)
     n_in = int(sample.reshape(1, -1).shape[1])
@@ -91,7 +91,7 @@ class RND:
     :param hidden: hidden width of the MLP (and of the CNN head).
     :param learning_rate: Adam learning rate of the predictor (Burda et al.: 1e-4).
     :param epochs: passes of predictor training over each rollout.
-    :param batch_size: minibatch size of predictor training.
+    :param batch_size: minibatch size of predictor training; ``None``: one step on the whole batch per epoch.
     :param update_proportion: fraction of each minibatch used to train the predictor (Burda et al.
         use 0.25 with many environments, so the predictor does not learn faster than the policy).
     :param seed: seed of both networks' initialisation.
@@ -104,7 +104,7 @@ class RND:
         hidden: int = 64,
         learning_rate: float = 1e-3,
         epochs: int = 1,
-        batch_size: int = 256,
+        batch_size: int | None = 256,
         update_proportion: float = 1.0,
         seed: int = 0,
     ) -> None:
@@ -114,12 +114,12 @@ class RND:
         self.hidden = check_int("hidden", hidden, 1)
         self.learning_rate = check_number("learning_rate", learning_rate, 0.0, low_open=True)
         self.epochs = check_int("epochs", epochs, 1)
-        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, 1)
         self.update_proportion = check_number("update_proportion", update_proportion, 0.0, 1.0, low_open=True)
         generator_state = th.random.get_rng_state()
         th.manual_seed(check_int("seed", seed, 0))
-        self.target = rnd_network(observation_space, self.embedding_dim, self.hidden)
-        self.predictor = rnd_network(observation_space, self.embedding_dim, self.hidden)
+        self.target = embedding_network(observation_space, self.embedding_dim, self.hidden)
+        self.predictor = embedding_network(observation_space, self.embedding_dim, self.hidden)
         th.random.set_rng_state(generator_state)  # leave the global torch stream as it was (reproducibility)
         self.target.requires_grad_(False)
         self.optimizer = th.optim.Adam(self.predictor.parameters(), lr=self.learning_rate)
@@ -160,8 +160,9 @@ class RND:
         for _ in range(self.epochs):
             losses = []
             order = self._rng.permutation(n)
-            for start in range(0, n, self.batch_size):
-                index = th.as_tensor(order[start : start + self.batch_size])
+            size = n if self.batch_size is None else self.batch_size
+            for start in range(0, n, size):
+                index = th.as_tensor(order[start : start + size])
                 error = (self.predictor(x[index]) - target[index]).pow(2).mean(dim=1)
                 if self.update_proportion < 1.0:
                     keep = th.as_tensor(self._rng.random(len(index)) < self.update_proportion, dtype=th.float32)
@@ -175,4 +176,4 @@ class RND:
         return float(np.mean(losses))
 
 
-__all__ = ["OBS_CLIP", "RND", "check_rnd_space", "rnd_network"]
+__all__ = ["OBS_CLIP", "RND", "check_rnd_space", "embedding_network"]

@@ -22,7 +22,7 @@ def make_env(spec: AgentSpec) -> object:
         from sb3_contrib.common.wrappers import ActionMasker
 
         return make_vec_env(lambda: ActionMasker(gym.make("FrozenLake-v1", is_slippery=False), frozen_lake_masks))
-    if spec.intrinsic is not None and spec.intrinsic["method"] == "count":  # exact counts need discrete states
+    if spec.intrinsic is not None and spec.intrinsic["method"] in ("count", "episodic-count", "noveld"):  # exact counts
         return make_vec_env("FrozenLake-v1", n_envs=2)
     return make_vec_env("CartPole-v1", n_envs=2)
 

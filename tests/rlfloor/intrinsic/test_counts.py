@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from rlfloor.intrinsic import ExactCounter, SimHashCounter, check_exact_space, exact_state_count
+from rlfloor.intrinsic import SimHashCounter, check_exact_space, exact_counter
+from rlfloor.intrinsic.counts import check_integer_values
+from rlfloor.stats.coverage import StateVisitCounter, n_observation_states, state_keys
 
 
 def one_hot(index: int, size: int = 9) -> np.ndarray:
@@ -16,7 +18,7 @@ def one_hot(index: int, size: int = 9) -> np.ndarray:
 
 
 def test_exact_counts_accumulate_within_and_across_batches() -> None:
-    counter = ExactCounter(spaces.Box(0, 1, (9,), np.float32))
+    counter = exact_counter(spaces.Box(0, 1, (9,), np.float32))
     first = counter.update(np.stack([one_hot(0), one_hot(3), one_hot(0)]))
     np.testing.assert_array_equal(first, [2, 1, 2])  # counts after the whole batch (Tang et al., Alg. 1)
     second = counter.update(np.stack([one_hot(3), one_hot(5)]))
@@ -25,23 +27,25 @@ def test_exact_counts_accumulate_within_and_across_batches() -> None:
 
 
 def test_exact_keys_ignore_dtype_and_negative_zero() -> None:
-    counter = ExactCounter(spaces.Box(-3, 3, (2,), np.int64))
-    keys = counter.keys(np.array([[0.0, 2.0], [-0.0, 2.0]]))
-    assert keys[0] == keys[1] == counter.keys(np.array([[0, 2]], dtype=np.int64))[0]
-    assert counter.keys(np.array([[2, 0]]))[0] != keys[0]
+    keys = state_keys(np.array([[0.0, 2.0], [-0.0, 2.0]]))
+    assert keys[0] == keys[1] == state_keys(np.array([[0, 2]], dtype=np.int64))[0]
+    assert state_keys(np.array([[2, 0]]))[0] != keys[0]
 
 
 def test_exact_coverage_of_a_discrete_space() -> None:
-    counter = ExactCounter(spaces.Discrete(8))
+    counter = exact_counter(spaces.Discrete(8))
     counter.update(np.array([0, 1, 1, 7]))
     assert counter.coverage() == pytest.approx(3 / 8)
-    assert exact_state_count(spaces.MultiDiscrete([3, 4])) == 12
-    assert exact_state_count(spaces.Box(0, 1, (9,), np.float32)) == 2**9
-    assert exact_state_count(spaces.Box(-np.inf, np.inf, (2,))) is None
+    assert n_observation_states(spaces.MultiDiscrete([3, 4])) == 12
+    assert n_observation_states(spaces.Box(-3, 3, (2,), np.int64)) == 49
+    # A float one-hot Box's reachable states are not its grid of integer points: unknown unless given.
+    assert n_observation_states(spaces.Box(0, 1, (9,), np.float32)) is None
+    assert exact_counter(spaces.Box(0, 1, (9,), np.float32), n_states=9).coverage() == 0.0
+    assert n_observation_states(spaces.Box(0, 255, (7, 7, 3), np.uint8)) is None  # beyond 2**62
 
 
 def test_exact_table_is_capped() -> None:
-    counter = ExactCounter(spaces.Discrete(10), max_states=3)
+    counter = exact_counter(spaces.Discrete(10), max_states=3)
     with pytest.warns(UserWarning, match="table full"):
         counts = counter.update(np.arange(5))
     assert counter.distinct == 3
@@ -51,9 +55,20 @@ def test_exact_table_is_capped() -> None:
 
 
 def test_exact_counts_refuse_continuous_values() -> None:
-    counter = ExactCounter(spaces.Box(0, 1, (2,), np.float32))
     with pytest.raises(ValueError, match="non-integer observation values"):
-        counter.update(np.array([[0.5, 1.0]]))
+        check_integer_values(np.array([[0.5, 1.0]]))
+    check_integer_values(np.array([[0.0, 1.0]], dtype=np.float32))
+
+
+def test_one_state_counter_serves_coverage_and_bonus() -> None:
+    """The coverage metric's counter and the count bonus's table are one class (issue 21: one home)."""
+    counter = exact_counter(spaces.Discrete(4))
+    assert type(counter) is StateVisitCounter
+    counter.update(np.array([0, 0, 1]))
+    assert counter.visits == 3 and counter.entropy() == pytest.approx(-(2 / 3) * np.log(2 / 3) + np.log(3) / 3)
+    counter.clear()
+    assert counter.distinct == 0 and counter.visits == 0 and counter.entropy() == 0.0
+    assert counter.add_key(state_keys(np.array([[1]]))[0]) == 1
 
 
 @pytest.mark.parametrize(

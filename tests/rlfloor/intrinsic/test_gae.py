@@ -13,7 +13,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
 from envs import suite
-from rlfloor.intrinsic import ExactCounter, IntrinsicRewardCallback, SimHashCounter
+from rlfloor.intrinsic import IntrinsicRewardCallback, SimHashCounter, exact_counter
 
 GAMMA, LAM, COEF, EXT_COEF = 0.9, 0.8, 0.5, 0.7
 
@@ -134,7 +134,7 @@ def test_recomputed_advantages_equal_hand_gae_of_extrinsic_plus_intrinsic(algo: 
     counter = (
         SimHashCounter(space, seed=5)
         if isinstance(space, spaces.Box) and algo != "maskable-ppo"
-        else ExactCounter(space)
+        else exact_counter(space)
     )
     counts = counter.update(next_obs.reshape(n * n_envs, *next_obs.shape[2:])).reshape(n, n_envs)
     bonus = COEF / np.sqrt(counts)

@@ -101,5 +101,5 @@ def test_count_table_round_trips_save_and_load(tmp_path: Path) -> None:
     model.learn(128, callback=IntrinsicRewardCallback(method="count", coef=0.1))
     model.save(tmp_path / "model.zip")
     loaded: Any = PPO.load(tmp_path / "model.zip", device="cpu")
-    assert loaded.intrinsic_state.novelty.table == model.intrinsic_state.novelty.table
-    assert sum(loaded.intrinsic_state.novelty.table.values()) == 128
+    assert loaded.intrinsic_state.novelty.counts == model.intrinsic_state.novelty.counts
+    assert sum(loaded.intrinsic_state.novelty.counts.values()) == 128

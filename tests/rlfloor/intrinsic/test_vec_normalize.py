@@ -12,7 +12,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
 from envs import suite
-from rlfloor.intrinsic import RND, ExactCounter, IntrinsicRewardCallback, SimHashCounter
+from rlfloor.intrinsic import RND, IntrinsicRewardCallback, SimHashCounter
+from rlfloor.stats.coverage import StateVisitCounter, state_keys
 
 
 class Recorder(gym.Wrapper[Any, Any, Any, Any]):
@@ -41,10 +42,10 @@ def test_exact_counts_key_the_raw_observations_terminal_ones_included() -> None:
     # clip_obs far out, so that VecNormalize clips nothing (clipped values cannot be mapped back).
     model, seen = train("count", clip_obs=1e6)
     counter = model.intrinsic_state.novelty  # type: ignore[attr-defined]
-    assert isinstance(counter, ExactCounter)
-    expected = Counter(counter.keys(np.stack(seen)))
+    assert isinstance(counter, StateVisitCounter)
+    expected = Counter(state_keys(np.stack(seen)))
     assert len(seen) == 192 and sum(expected.values()) == 192
-    assert counter.table == dict(expected)
+    assert counter.counts == dict(expected)
     # DeepSea-6's episodes last 6 steps: 32 terminal observations (bottom row) are among them.
     assert sum(1 for obs in seen if obs.reshape(6, 6)[-1].any()) == 32
 
