@@ -17,6 +17,10 @@ Tags select sub-suites:
   rl-zoo3's wrapper and PPO settings), ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
   frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
   external reference for our DeepSea); ``extra`` is the older name of the same set;
+* ``nonstationary-tier`` -- where the best behaviour changes while the policy is committed, one kind of
+  change each: drifting payoffs (``drifting-bandit``), permuted action meanings (``permuted-grid``), a moving
+  goal (``moving-goal-grid``); see ``docs/suite/non-stationary.md``. Their schedules count steps per env
+  instance (``per_instance``), and their references are exact for the whole run (every phase);
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
