@@ -53,7 +53,7 @@ is registered equal to the default ``horizon`` (:data:`DEFAULT_HORIZON`).
 
 Arguments
 ---------
-``gymnasium.make("rlfloor/MovingGoalGrid-v0", size=5, switch_every=15_000, schedule_seed=0,
+``gymnasium.make("rlfloor/MovingGoalGrid-v0", size=5, switch_every=20_000, schedule_seed=0,
 step_cost=0.01, horizon=30)``
 
 * ``size`` (odd int in [3, 21]): ``N``.
@@ -110,7 +110,7 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
     def __init__(
         self,
         size: int = 5,
-        switch_every: int = 15_000,
+        switch_every: int = 20_000,
         schedule_seed: int = 0,
         step_cost: float = 0.01,
         horizon: int = DEFAULT_HORIZON,

@@ -106,12 +106,16 @@ def test_episode_log_refuses_an_env_without_a_monitor_in_one_line() -> None:
 
 
 class _Hits(BaseCallback):
-    """Records whether each pull hit the paying arm (the reward), and the phase it was pulled in."""
+    """Records whether each pull hit the paying arm (the reward), its phase, and the floor of each rollout."""
 
     def __init__(self) -> None:
         super().__init__()
         self.hits: list[float] = []
         self.phases: list[int] = []
+        self.floors: list[float] = []
+
+    def _on_rollout_start(self) -> None:
+        self.floors.append(float(self.model.policy.floor))  # type: ignore[arg-type]
 
     def _on_step(self) -> bool:
         self.hits.extend(float(r) for r in self.locals["rewards"])
@@ -134,5 +138,6 @@ def test_ppo_with_the_adaptive_floor_recovers_after_a_reversal_without_a_monitor
     phases = np.asarray(hits.phases)
     assert rate[:10_000][-2_000:].mean() > 0.9  # learned the first arm
     assert floor.controller.episodes == 20_480  # saw every pull (PPO collects whole rollouts of 2048)
+    assert hits.floors[0] == 0.0 and max(hits.floors) == floor.controller.high  # the reversal raised the floor
     after_switch = rate[phases == 1][-2_000:].mean()  # the last 2k pulls before the next switch
     assert after_switch > 0.5, after_switch
