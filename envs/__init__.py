@@ -12,6 +12,9 @@ Importing this package registers every environment under the ``rlfloor/`` namesp
 * ``rlfloor/DeepSea-v1``, ``rlfloor/DeepSeaStochastic-v1`` -- the same, with the action mapping drawn exactly
   as bsuite draws it (``mapping_seed=s`` is bsuite's task for seed ``s``); the suite uses these;
 * ``rlfloor/SwitchingBandit-v0`` -- non-stationarity: the paying arm moves during training;
+* ``rlfloor/DriftingBandit-v0`` -- non-stationarity without a switch point: the payoffs drift slowly;
+* ``rlfloor/PermutedGrid-v0`` -- non-stationary dynamics: the actions' meanings are permuted during training;
+* ``rlfloor/MovingGoalGrid-v0`` -- non-stationary goal in a gridworld: the paying corner moves during training;
 * ``rlfloor/DeceptiveChain-v0`` -- deception: a small sure reward near the start, a large one far away;
 * ``rlfloor/SymmetricGoals-v0`` -- symmetric optima: the cost of not committing, gradient cancellation;
 * ``rlfloor/MaskedGrid-v0`` -- state-dependent invalid actions exposed by ``action_masks()``.
@@ -19,8 +22,9 @@ Importing this package registers every environment under the ``rlfloor/`` namesp
 Episode ends and scores. Every environment reports ``info["score"]`` (in [0, 1], random ~0, optimal 1) on
 the step that ends the episode, and exposes its exact reference returns as ``env.unwrapped.random_return``
 and ``env.unwrapped.optimal_return``; see :mod:`envs.scoring` for scoring a run. DeepSea (exactly ``size``
-steps) and SwitchingBandit (one pull) always end by themselves and are registered without
-``max_episode_steps``. DeceptiveChain, SymmetricGoals and MaskedGrid end by themselves after ``horizon``
+steps) and the two bandits (one pull) always end by themselves and are registered without
+``max_episode_steps``. DeceptiveChain, SymmetricGoals, MaskedGrid and the two non-stationary gridworlds end
+by themselves after ``horizon``
 steps (their reference returns depend on it) and are registered with ``max_episode_steps`` equal to their
 default ``horizon``.
 
@@ -32,10 +36,13 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from envs import deceptive_chain, masked_grid, symmetric_goals
+from envs import deceptive_chain, masked_grid, moving_goal, permuted_grid, symmetric_goals
 from envs.deceptive_chain import DeceptiveChainEnv
 from envs.deep_sea import DeepSeaEnv
+from envs.drifting_bandit import DriftingBanditEnv
 from envs.masked_grid import MaskedGridEnv
+from envs.moving_goal import MovingGoalGridEnv
+from envs.permuted_grid import PermutedGridEnv
 from envs.switching_bandit import SwitchingBanditEnv
 from envs.symmetric_goals import SymmetricGoalsEnv
 
@@ -43,7 +50,10 @@ __all__ = [
     "ENV_IDS",
     "DeceptiveChainEnv",
     "DeepSeaEnv",
+    "DriftingBanditEnv",
     "MaskedGridEnv",
+    "MovingGoalGridEnv",
+    "PermutedGridEnv",
     "SwitchingBanditEnv",
     "SymmetricGoalsEnv",
 ]
@@ -73,6 +83,9 @@ _REGISTRATIONS: tuple[tuple[str, str, dict[str, object], int | None], ...] = (
         symmetric_goals.DEFAULT_HORIZON,
     ),
     ("rlfloor/MaskedGrid-v0", "envs.masked_grid:MaskedGridEnv", {}, masked_grid.DEFAULT_HORIZON),
+    ("rlfloor/DriftingBandit-v0", "envs.drifting_bandit:DriftingBanditEnv", {}, None),
+    ("rlfloor/PermutedGrid-v0", "envs.permuted_grid:PermutedGridEnv", {}, permuted_grid.DEFAULT_HORIZON),
+    ("rlfloor/MovingGoalGrid-v0", "envs.moving_goal:MovingGoalGridEnv", {}, moving_goal.DEFAULT_HORIZON),
 )
 
 ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _, _ in _REGISTRATIONS)

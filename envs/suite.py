@@ -20,6 +20,10 @@ Tags select sub-suites:
   ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
   frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
   external reference for our DeepSea); ``extra`` is the older name of the same set;
+* ``nonstationary-tier`` -- where the best behaviour changes while the policy is committed, one kind of
+  change each: drifting payoffs (``drifting-bandit``), permuted action meanings (``permuted-grid``), a moving
+  goal (``moving-goal-grid``); see ``docs/suite/non-stationary.md``. Their schedules count steps per env
+  instance (``per_instance``), and their references are exact for the whole run (every phase);
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
@@ -500,6 +504,43 @@ SUITE: tuple[SuiteEntry, ...] = (
         tags=("core", "probe", "non-stationary"),
         per_instance=("switch_every",),
         **_exact("rlfloor/SwitchingBandit-v0", n_arms=4, switch_every=10_000),
+    ),
+    # The non-stationary tier (issue 20): one kind of change each; see docs/suite/non-stationary.md.
+    SuiteEntry(
+        name="drifting-bandit",
+        env_id="rlfloor/DriftingBandit-v0",
+        kwargs={"n_arms": 4, "drift_pulls": 10_000, "reference_pulls": 40_000, "schedule_seed": 3},
+        budget=40_000,
+        probes="gradual non-stationarity: Bernoulli payoffs drift; the first best arm sinks to ~0.1 after 20k pulls",
+        score=f"{_SCORE}, over the training pulls (optimal = the best arm at every pull, averaged over the run)",
+        hyperparams=_PROBE_HYPERPARAMS,
+        tags=("non-stationary", "nonstationary-tier"),
+        per_instance=("drift_pulls", "reference_pulls"),
+        **_exact("rlfloor/DriftingBandit-v0", n_arms=4, drift_pulls=10_000, reference_pulls=40_000, schedule_seed=3),
+    ),
+    SuiteEntry(
+        name="permuted-grid",
+        env_id="rlfloor/PermutedGrid-v0",
+        kwargs={"size": 5, "switch_every": 20_000},
+        budget=40_000,
+        probes="non-stationary dynamics: after 20k steps the actions that led to the goal lead away from it",
+        score=f"{_SCORE}, over the training episodes; 1 = shortest path (8 moves) in every phase",
+        hyperparams=_PROBE_HYPERPARAMS,
+        tags=("non-stationary", "nonstationary-tier"),
+        per_instance=("switch_every",),
+        **_exact("rlfloor/PermutedGrid-v0", size=5, switch_every=20_000),
+    ),
+    SuiteEntry(
+        name="moving-goal-grid",
+        env_id="rlfloor/MovingGoalGrid-v0",
+        kwargs={"size": 5, "switch_every": 20_000},
+        budget=60_000,
+        probes="non-stationary goal: the paying corner of a 5x5 grid moves every 20k steps; the others end unpaid",
+        score=f"{_SCORE}, over the training episodes; 1 = straight to the paying corner (4 moves)",
+        hyperparams=_PROBE_HYPERPARAMS,
+        tags=("non-stationary", "nonstationary-tier"),
+        per_instance=("switch_every",),
+        **_exact("rlfloor/MovingGoalGrid-v0", size=5, switch_every=20_000),
     ),
     SuiteEntry(
         name="deceptive-chain",

@@ -13,6 +13,9 @@ changes late in training. The floor here is an alarm response instead:
 
   Both levels are bias-corrected running means at the start (an episode counts ``1/n`` while
   fewer episodes than the horizon have been seen), so a lucky first episode raises no alarm.
+  The callback sums the episode returns itself from the rewards and dones of every step (the
+  env's own rewards under ``VecNormalize``): it needs no ``Monitor``, so it is never silently off
+  on a user's own ``DummyVecEnv``.
 * **Commitment gate.** A drop alone is not evidence that the world changed: a policy that is
   still learning has dips of its own (CartPole's returns often halve for a while). The alarm
   also needs the policy to have *committed*: the running level of its entropy, in units of
@@ -52,7 +55,9 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
 
+from rlfloor.callbacks.episodes import EpisodeTracker, env_rewards
 from rlfloor.checks import check_int, check_number
 from rlfloor.distributions import action_space_sizes
 
@@ -265,8 +270,11 @@ class AdaptiveFloorCallback(BaseCallback):
 
     Works with PPO, A2C and sb3-contrib's MaskablePPO on a policy from :mod:`rlfloor.policies`
     or :mod:`rlfloor.maskable` with ``Discrete`` or ``MultiDiscrete`` actions. Episode returns
-    are read from the ``episode`` entry SB3's ``Monitor`` adds to ``info`` (SB3 wraps envs in a
-    ``Monitor`` itself); the entropy estimate is ``-mean(log_probs)`` of the rollout buffer's
+    are tracked by the callback itself from the rewards and dones of every step
+    (:class:`~rlfloor.callbacks.episodes.EpisodeTracker`; the env's own rewards under ``VecNormalize``),
+    so no ``Monitor`` or ``VecMonitor`` is needed: they equal ``VecMonitor``'s returns step for step.
+    Episodes in flight when ``learn()`` resets the env are dropped; a ``learn(reset_num_timesteps=False)``
+    with the same callback continues them. The entropy estimate is ``-mean(log_probs)`` of the rollout buffer's
     sampled actions over ``log K`` (the sum of ``log K_i`` for ``MultiDiscrete``; the full ``K`` under
     masks). After each rollout the controller is updated and the metrics recorded; the new floor
     comes into force before the next rollout, so each rollout is collected and trained on under
@@ -302,6 +310,9 @@ class AdaptiveFloorCallback(BaseCallback):
         self._lengths: list[int] = []
         self._steps = 0
         self._log_k = 0.0
+        self._episodes: EpisodeTracker | None = None
+        self._vec_normalize: VecNormalize | None = None
+        self._model_id: int | None = None
 
     def _on_training_start(self) -> None:
         policy = self.model.policy
@@ -322,18 +333,32 @@ class AdaptiveFloorCallback(BaseCallback):
         if state is not None:
             self.controller.load_state_dict(state)
         self._returns, self._lengths, self._steps = [], [], 0
+        self._track_episodes()
         policy.set_floor(self.controller.floor)  # type: ignore[operator]
         self._save_state()
+
+    def _track_episodes(self) -> None:
+        """Start (or continue) tracking episode returns from the rewards and dones of the training env."""
+        model, n_envs = self.model, self.training_env.num_envs
+        # learn(reset_num_timesteps=True) resets the env (num_timesteps is 0 then): in-flight episodes are gone.
+        # A continued learn() of the same model with the same callback keeps them.
+        fresh = self._episodes is None or self._episodes.n_envs != n_envs or self._model_id != id(model)
+        if fresh or model.num_timesteps == 0:
+            self._episodes = EpisodeTracker(n_envs)
+        self._model_id = id(model)
+        self._vec_normalize = model.get_vec_normalize_env()
 
     def _on_rollout_start(self) -> None:
         self.model.policy.set_floor(self.controller.floor)  # type: ignore[operator]
 
     def _on_step(self) -> bool:
-        for info in self.locals.get("infos", ()):
-            episode = info.get("episode")
-            if episode is not None:
-                self._returns.append(float(episode["r"]))
-                self._lengths.append(int(episode["l"]))
+        if self._episodes is None:  # stepped without on_training_start (not through learn())
+            self._track_episodes()
+        assert self._episodes is not None
+        rewards = env_rewards(self.locals, self._vec_normalize)
+        for episode_return, length in self._episodes.step(rewards, self.locals["dones"]):
+            self._returns.append(episode_return)
+            self._lengths.append(length)
         self._steps += self.training_env.num_envs
         return True
 

@@ -33,6 +33,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
+from rlfloor.callbacks.episodes import has_episode_monitor
 from rlfloor.checks import check_int
 from rlfloor.experiment.provenance import provenance
 from rlfloor.experiment.solve import solve_fields
@@ -257,11 +258,21 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
 
 
 class EpisodeLog(BaseCallback):
-    """Collects (end step, return, length) of every training episode from SB3's Monitor."""
+    """Collects (end step, return, length) of every training episode from SB3's Monitor.
+
+    The harness builds its envs with ``make_vec_env`` (a ``Monitor`` in every sub-env); on an env without
+    ``Monitor`` or ``VecMonitor`` it refuses to start instead of logging no episode.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.episodes: list[tuple[int, float, int]] = []
+
+    def _on_training_start(self) -> None:
+        if not has_episode_monitor(self.training_env):
+            raise ValueError(
+                "EpisodeLog reads SB3's Monitor episode infos; wrap the env in VecMonitor or build it with make_vec_env"
+            )
 
     def _on_step(self) -> bool:
         for info in self.locals["infos"]:

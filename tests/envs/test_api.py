@@ -14,7 +14,12 @@ import envs
 from tests.envs.helpers import episode_returns, random_action, rollout
 
 ALL_IDS = envs.ENV_IDS
-STOCHASTIC_IDS = ("rlfloor/DeepSeaStochastic-v0", "rlfloor/DeepSeaStochastic-v1", "rlfloor/DeceptiveChain-v0")
+STOCHASTIC_IDS = (
+    "rlfloor/DeepSeaStochastic-v0",
+    "rlfloor/DeepSeaStochastic-v1",
+    "rlfloor/DeceptiveChain-v0",
+    "rlfloor/DriftingBandit-v0",
+)
 # Monte-Carlo episodes used to check each env's exact random_return against simulation.
 MC_EPISODES = {
     "rlfloor/DeepSea-v0": 6000,
@@ -25,11 +30,14 @@ MC_EPISODES = {
     "rlfloor/DeceptiveChain-v0": 1500,
     "rlfloor/SymmetricGoals-v0": 3000,
     "rlfloor/MaskedGrid-v0": 1500,
+    "rlfloor/DriftingBandit-v0": 6000,
+    "rlfloor/PermutedGrid-v0": 1000,
+    "rlfloor/MovingGoalGrid-v0": 3000,
 }
 
 
 def test_every_id_is_registered_and_versioned() -> None:
-    assert len(ALL_IDS) == 8
+    assert len(ALL_IDS) == 11
     for env_id in ALL_IDS:
         assert env_id.startswith("rlfloor/") and env_id[-3:] in {"-v0", "-v1"}
         assert env_id in gym.registry

@@ -1,0 +1,58 @@
+"""Shared helpers of the non-stationary gridworlds: moves on an open square grid and its transition model.
+
+Private to ``envs``; the environments' own tests pin the behaviour. Cells are numbered ``row * size + col``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+from numpy.typing import NDArray
+
+UP, RIGHT, DOWN, LEFT = range(4)
+DIRECTION_NAMES: tuple[str, ...] = ("up", "right", "down", "left")
+"""Names of the four directions, indexed by direction."""
+_DELTAS: tuple[tuple[int, int], ...] = ((-1, 0), (0, 1), (1, 0), (0, -1))
+
+
+def move(cell: int, direction: int, size: int) -> int:
+    """The cell reached from ``cell`` by one step in ``direction``; a step into the outer wall stays put."""
+    row, col = divmod(cell, size)
+    d_row, d_col = _DELTAS[direction]
+    row = min(max(row + d_row, 0), size - 1)
+    col = min(max(col + d_col, 0), size - 1)
+    return row * size + col
+
+
+def corners(size: int) -> tuple[int, int, int, int]:
+    """The four corner cells: top-left, top-right, bottom-right, bottom-left."""
+    last = size - 1
+    return (0, last, last * size + last, last * size)
+
+
+def goal_model(
+    size: int, goal: int, terminal: Collection[int], step_cost: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Transition and reward arrays of an open grid for :func:`envs._common.finite_horizon_returns`.
+
+    Action ``a`` moves in direction ``a``. Every step costs ``step_cost``; entering ``goal`` pays 1 more.
+    Cells in ``terminal`` (which must hold ``goal``) end the episode: they are absorbing with reward 0.
+
+    Returns:
+        ``(transitions, rewards)`` of shapes ``(S, 4, S)`` and ``(S, 4)`` with ``S = size * size``.
+    """
+    if goal not in terminal:
+        raise ValueError(f"goal {goal} must be one of the terminal cells {sorted(terminal)}")
+    n_cells = size * size
+    transitions = np.zeros((n_cells, 4, n_cells))
+    rewards = np.zeros((n_cells, 4))
+    for cell in range(n_cells):
+        for direction in range(4):
+            if cell in terminal:
+                transitions[cell, direction, cell] = 1.0
+                continue
+            target = move(cell, direction, size)
+            transitions[cell, direction, target] = 1.0
+            rewards[cell, direction] = (1.0 if target == goal else 0.0) - step_cost
+    return transitions, rewards
