@@ -545,7 +545,7 @@ def _algorithm_class(spec: AgentSpec) -> type[BaseAlgorithm]:
 def _policy(spec: AgentSpec) -> Any:
     if spec.algo == "maskable-ppo":
         if spec.uses_rlfloor_policy:
-            from rlfloor.maskable import FlooredMaskableActorCriticPolicy
+            from rlfloor.contrib.policies import FlooredMaskableActorCriticPolicy
 
             return FlooredMaskableActorCriticPolicy
         return "MlpPolicy"

@@ -18,8 +18,7 @@ The harness, which nothing above imports:
 * :mod:`rlfloor.experiment` -- run one preset on one env, the content-keyed results store, sweeps on a
   local process pool or Ray, and the rliable report.
 
-Old paths (``rlfloor.maskable``, ``rlfloor.metrics``, ``rlfloor.entropy``, ``rlfloor.rollout``,
-``rlfloor.sweep``, ``rlfloor.ray_backend``, ``rlfloor.report``) re-export the names that moved.
+``rlfloor.maskable`` keeps the policy class names that models saved before 0.2 pickled (nothing else).
 The library knows nothing of the benchmark environments (``envs``) or the agent presets (``agents``).
 """
 

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
-from rlfloor.entropy import (
+from rlfloor.callbacks.entropy import (
     AdaptiveEntropyCallback,
     EntropyScheduleCallback,
     floor_entropy_fraction,
