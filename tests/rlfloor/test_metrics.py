@@ -314,9 +314,10 @@ def test_first_reward_counts_vector_steps_in_env_order() -> None:
     callback.on_step()
     # 3 steps before, then envs 0, 1, 2 of the second vector step: env 2 is step 6; one episode
     # ended before the vector step and one (env 0) ended before env 2 within it
-    assert callback.first_reward_step == 6
-    assert callback.first_reward_episode == 3
-    assert callback.steps == 6 and callback.episodes == 3
+    visits = callback.visit_counts
+    assert visits.first_reward_step == 6
+    assert visits.first_reward_episode == 3
+    assert visits.steps == 6 and visits.episodes == 3
 
 
 # --------------------------------------------------------------------------- TensorBoard integration
