@@ -17,9 +17,8 @@ import json
 import sys
 import types
 import typing
-import warnings
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -68,9 +67,6 @@ class AgentSpec:
         ``min_prob`` follows the returns, raised when they drop (runs on rlfloor's policy).
     :param intrinsic: keyword arguments of :class:`rlfloor.intrinsic.IntrinsicRewardCallback`
         (``{"method": "count", "coef": 0.1}``), or ``None`` for no intrinsic reward.
-    :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
-        temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
-        ``False`` is ignored (the policy follows from the settings).
     """
 
     name: str
@@ -85,18 +81,8 @@ class AgentSpec:
     baseline: str | None = None
     adaptive_floor: Mapping[str, Any] | None = None
     intrinsic: Mapping[str, Any] | None = None
-    floored: InitVar[bool | None] = None
 
-    def __post_init__(self, floored: bool | None) -> None:
-        if floored is not None:
-            warnings.warn(
-                "AgentSpec(floored=...) is deprecated: rlfloor's policy follows from the settings "
-                "(use policy='rlfloor' to force it)",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            if floored and self.policy == "auto":
-                object.__setattr__(self, "policy", "rlfloor")
+    def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"agent {self.name!r}: policy={self.policy!r} is not one of {POLICIES}")
         if self.algo not in ALGORITHMS:
@@ -381,8 +367,7 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
         {"ppo-floor-5": {"algo": "ppo", "description": "PPO, 5% floor",
                          "policy_kwargs": {"min_prob": 0.05}, "baseline": "ppo"}}
 
-    ``policy`` is optional (rlfloor's policy follows from the settings); the old field ``floored`` is
-    still accepted: ``true`` means ``"policy": "rlfloor"``, ``false`` is ignored.
+    ``policy`` is optional (rlfloor's policy follows from the settings).
 
     :raises ValueError: for a missing file, an unknown field, a wrong type or an invalid preset,
         including algorithm or policy arguments the classes do not accept.
@@ -397,7 +382,7 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
     if not isinstance(data, dict):
         raise ValueError(f"preset file {str(path)!r} must map preset names to settings")
     merged = dict(PRESETS)
-    allowed = {"floored"} | set(AgentSpec.__dataclass_fields__) - {"name"}
+    allowed = set(AgentSpec.__dataclass_fields__) - {"name"}
     for name, fields in data.items():
         if not isinstance(fields, dict):
             raise ValueError(f"preset {name!r} in {str(path)!r} must be a table of settings")
@@ -406,9 +391,6 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
             raise ValueError(f"preset {name!r}: unknown fields {sorted(unknown)}; allowed: {sorted(allowed)}")
         fields = dict(fields)
         _check_field_types(name, fields)
-        floored = fields.pop("floored", None)
-        if floored and fields.get("policy", "auto") == "auto":
-            fields["policy"] = "rlfloor"
         for key in ("floor_anneal", "entropy_schedule"):
             if fields.get(key) is not None:
                 fields[key] = tuple(fields[key])
@@ -433,14 +415,13 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "baseline": (str, type(None)),
     "adaptive_floor": (dict, type(None)),
     "intrinsic": (dict, type(None)),
-    "floored": (bool,),
 }
 
 
 def _check_field_types(name: str, fields: Mapping[str, Any]) -> None:
     for key, value in fields.items():
         types_ = _FIELD_TYPES.get(key, (object,))
-        if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_ and key != "floored"):
+        if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_):
             allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
             raise ValueError(f"preset {name!r}: {key}={value!r} must be {allowed}")
         pair: Any = fields[key]
