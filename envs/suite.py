@@ -16,7 +16,7 @@ Tags select sub-suites:
   ``minigrid`` (``pip install -e '.[minigrid]'``: DoorKey-5x5, Unlock, KeyCorridorS3R1, MultiRoom-N2-S4 with
   rl-zoo3's wrapper and PPO settings), ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
   frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
-  external reference for our DeepSea); ``extra`` is the older name of the same set;
+  external reference for our DeepSea);
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
@@ -263,7 +263,7 @@ def _minigrid(name: str, env_id: str, budget: int, probes: str) -> SuiteEntry:
             f"computed: mean over {layouts} layouts (SE {optimal_se:.4f}) of the shortest solution's reward "
             f"1 - 0.9 * steps / max_steps (breadth-first search, {_MEASURE} --optimal)"
         ),
-        tags=("external", "minigrid", "extra", "sparse-reward"),
+        tags=("external", "minigrid", "sparse-reward"),
         requires="minigrid",
         extra="minigrid",
         wrappers=("envs.external.minigrid.FlatObsWrapper",),
@@ -313,7 +313,7 @@ def _minatar(name: str, game: str, probes: str) -> SuiteEntry:
             "none: MinAtar defines no maximum and Young & Tian (2019, arXiv:1903.03176) publish learning "
             "curves, not a target; compare raw returns"
         ),
-        tags=("external", "minatar", "extra", "cluster"),
+        tags=("external", "minatar", "cluster"),
         requires="minatar",
         extra="minatar",
         setup="minatar.gym.register_envs",
@@ -476,7 +476,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="bsuite's own deep_sea (via shimmy), the external reference for deepsea-12 (the same task)",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
-        tags=("external", "bsuite", "extra", "deep-exploration"),
+        tags=("external", "bsuite", "deep-exploration"),
         requires="shimmy",
         extra="bsuite",
         **{

@@ -39,7 +39,7 @@ def test_core_covers_every_probe_within_the_time_budget() -> None:
 def test_standard_control_tasks_are_listed() -> None:
     assert {e.env_id for e in select("control")} == {"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}
     assert all(e.requires is None for e in select("control"))
-    assert all(e.requires == "minigrid" for e in select("extra") if e.env_id.startswith("MiniGrid"))
+    assert all(e.requires == "minigrid" for e in select("external") if e.env_id.startswith("MiniGrid"))
 
 
 @pytest.mark.parametrize("entry", INSTALLED, ids=lambda e: e.name)
