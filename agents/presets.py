@@ -36,13 +36,11 @@ from rlfloor.callbacks import (
     FloorScheduleCallback,
     IntrinsicRewardCallback,
 )
-from rlfloor.policy_base import FLOOR_KWARGS
 from rlfloor.schedules import LinearSchedule
+from rlfloor.settings import FLOOR_KWARGS
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
 POLICIES = ("auto", "rlfloor", "stock")
-RLFLOOR_POLICY_KWARGS = FLOOR_KWARGS  # policy settings only rlfloor's policies take
-"""Policy settings only rlfloor's policies have: a preset using one of them gets rlfloor's policy class."""
 RESERVED_ALGO_KWARGS = ("policy", "env", "policy_kwargs", "seed", "tensorboard_log", "verbose", "device")
 """Algorithm arguments set by :func:`build_agent` itself."""
 
@@ -55,7 +53,7 @@ class AgentSpec:
     :param algo: ``"ppo"``, ``"a2c"`` or ``"maskable-ppo"``.
     :param description: one line for tables and ``--help``.
     :param policy: which policy class: ``"auto"`` (rlfloor's policy when the preset uses one of its
-        settings, :data:`RLFLOOR_POLICY_KWARGS` or ``floor_anneal``; else SB3's / sb3-contrib's stock
+        settings, :data:`rlfloor.settings.FLOOR_KWARGS`, or ``floor_anneal``; else SB3's / sb3-contrib's stock
         ``MlpPolicy``), ``"rlfloor"`` or ``"stock"``.
     :param policy_kwargs: keyword arguments of the policy (``min_prob``, ``temperature``, ...).
     :param algo_kwargs: keyword arguments of the algorithm (``ent_coef``, ``n_steps``, ...).
@@ -132,7 +130,7 @@ class AgentSpec:
     @property
     def rlfloor_settings(self) -> set[str]:
         """The policy settings that only rlfloor's policies have."""
-        return set(self.policy_kwargs) & set(RLFLOOR_POLICY_KWARGS)
+        return set(self.policy_kwargs) & set(FLOOR_KWARGS)
 
     @property
     def uses_rlfloor_policy(self) -> bool:

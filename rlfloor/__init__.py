@@ -3,7 +3,8 @@
 The library:
 
 * :mod:`rlfloor.policies` -- floored SB3 actor-critic policies (PPO, A2C), :func:`~rlfloor.policies.floored_from_stock`;
-  :mod:`rlfloor.policy_base` -- the mixin they share; :mod:`rlfloor.contrib` -- the maskable ones (MaskablePPO);
+  :mod:`rlfloor.policy_base` -- the mixin they share; :mod:`rlfloor.settings` -- their eight settings, declared
+  once; :mod:`rlfloor.contrib` -- the maskable ones (MaskablePPO);
 * :mod:`rlfloor.distributions` -- the floored action distributions (one floored log-prob function);
 * :mod:`rlfloor.logits` -- temperature, straight-through clipping, logit-range penalty, centered logits;
 * :mod:`rlfloor.schedules` -- schedules of training progress;
