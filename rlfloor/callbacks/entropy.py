@@ -69,8 +69,7 @@ class EntropyScheduleCallback(BaseCallback):
         self.logger.record("entropy/coef", coef)
 
     def _on_training_start(self) -> None:
-        total = int(self.locals.get("total_timesteps", self.model.num_timesteps))
-        self.progress.start(self.model, total, bool(self.locals.get("reset_num_timesteps", True)))
+        self.progress.begin(self.model, self.locals)
         self._apply(self.progress.last)
 
     def _on_rollout_start(self) -> None:

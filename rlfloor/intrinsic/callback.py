@@ -25,8 +25,9 @@ bootstrapping: the bonus of step ``t`` never reaches the actions that led to it.
    ``collect_rollouts`` does.
 
 Scales are separate and logged: ``ext_coef`` (fixed) and ``coef`` (fixed or any schedule of
-``progress_remaining``); with ``normalize=True`` the bonus is divided by a running standard
-deviation of the discounted intrinsic returns (Burda et al. 2018, section 2.4).
+``progress_remaining``, on the clock of rlfloor's other schedules, :class:`rlfloor.schedules.RunProgress`);
+with ``normalize=True`` the bonus is divided by a running standard deviation of the discounted intrinsic
+returns (Burda et al. 2018, section 2.4).
 
 Episodic or not. With ``episodic=True`` (default) the bonus is part of one reward, cut at episode
 ends like the extrinsic one, and the policy's single value head learns the sum. With
@@ -69,7 +70,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
 from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
-from rlfloor.schedules import LinearSchedule, as_schedule, progress_remaining, schedule_bounds
+from rlfloor.schedules import LinearSchedule, RunProgress, as_schedule, schedule_bounds
 
 METHODS = ("count", "simhash", "rnd")
 SNAP_TO_INTEGER = 1e-5
@@ -286,6 +287,8 @@ class IntrinsicRewardCallback(BaseCallback):
                 f"critic_kwargs {sorted(set(self.critic_kwargs) - allowed_critic)} not in {sorted(allowed_critic)}"
             )
         self.state: IntrinsicState | None = None
+        self.progress = RunProgress()
+        self._progress = 1.0  # of the rollout being collected
         self._next_obs: NDArray[np.generic] | None = None
         self._ext: NDArray[np.float32] | None = None
         self._step = 0
@@ -335,8 +338,12 @@ class IntrinsicRewardCallback(BaseCallback):
         return np.where(np.abs(raw - nearest) <= SNAP_TO_INTEGER, nearest, raw)
 
     # -- per step ------------------------------------------------------------------------------
+    def _on_training_start(self) -> None:
+        self.progress.begin(self.model, self.locals)
+
     def _on_rollout_start(self) -> None:
         self._step = 0
+        self._progress = self.progress.at(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
         normalizer = self._obs_normalizer
@@ -370,7 +377,7 @@ class IntrinsicRewardCallback(BaseCallback):
         raw, metrics = self.state.bonus(flat)
         raw = raw.reshape(n_steps, n_envs)
         scaled = self.state.normalize(raw, buffer.gamma) if self.normalize else raw
-        coef = float(self.coef(progress_remaining(model)))
+        coef = float(self.coef(self._progress))
         if coef < 0 or not np.isfinite(coef):
             raise ValueError(f"the intrinsic coefficient schedule gave coef={coef!r}; it must be a finite number >= 0")
         intrinsic = (coef * scaled).astype(np.float32)
