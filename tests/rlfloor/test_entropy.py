@@ -132,3 +132,17 @@ def test_adaptive_rejects_box_actions() -> None:
     model = A2C("MlpPolicy", gym.make("Pendulum-v1"), n_steps=8, device="cpu")
     with pytest.raises(ValueError, match="needs Discrete or MultiDiscrete actions"):
         model.learn(16, callback=AdaptiveEntropyCallback(0.5))
+
+
+def test_adaptive_entropy_reads_a_rollout_evaluator() -> None:
+    """Its entropy is the evaluator's (the metrics' forward pass): its own by default, or a shared one."""
+    from rlfloor.callbacks import RolloutEvaluator
+
+    own = AdaptiveEntropyCallback(target_fraction=0.5, lr=2.0, max_samples=64)
+    assert isinstance(own.evaluator, RolloutEvaluator) and own.evaluator.max_samples == 64
+    PPO("MlpPolicy", "CartPole-v1", **SMALL_PPO).learn(128, callback=own)
+    evaluator = RolloutEvaluator(max_samples=64, policy_every=1)
+    shared = AdaptiveEntropyCallback(target_fraction=0.5, lr=2.0, evaluator=evaluator)
+    PPO("MlpPolicy", "CartPole-v1", **SMALL_PPO).learn(128, callback=[evaluator, shared])
+    assert shared.evaluator is evaluator
+    assert shared.measured_fraction == own.measured_fraction and shared.log_coef == own.log_coef
