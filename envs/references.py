@@ -26,6 +26,8 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
+from rlfloor.checks import check_int
+
 
 def random_episode_returns(
     env: gym.Env[Any, Any], episodes: int, *, first_seed: int = 0, action_seed: int = 0
@@ -36,8 +38,7 @@ def random_episode_returns(
     ``env.action_space`` (over the valid ones if the env exposes ``action_masks()``), drawn from
     ``numpy.random.default_rng(action_seed)``. An episode ends when the env terminates or truncates.
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes must be an integer >= 1, got {episodes!r}")
+    check_int("episodes", episodes, 1)
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise ValueError(f"random_episode_returns needs a Discrete action space, got {env.action_space!r}")
     n_actions = int(env.action_space.n)

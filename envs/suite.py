@@ -68,6 +68,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int
 
 HORIZON_KWARG = "horizon"
 
@@ -86,9 +87,7 @@ def _freeze_hyperparams(name: str, hyperparams: Mapping[str, Mapping[str, Any]])
         if family not in HYPERPARAM_FAMILIES:
             allowed = ", ".join(HYPERPARAM_FAMILIES)
             raise ValueError(f"hyperparams of {name!r}: unknown algorithm family {family!r}; allowed: {allowed}")
-        n_envs = values.get("n_envs", 1)
-        if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-            raise ValueError(f"hyperparams of {name!r}: {family}.n_envs must be an integer >= 1, got {n_envs!r}")
+        check_int(f"hyperparams of {name!r}: {family}.n_envs", values.get("n_envs", 1), 1)
         if not isinstance(values.get("normalize", False), bool):
             raise ValueError(f"hyperparams of {name!r}: {family}.normalize must be a bool, got {values['normalize']!r}")
         frozen[family] = MappingProxyType(dict(values))
@@ -554,8 +553,7 @@ def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.E
         ModuleNotFoundError: the entry ``requires`` a package that is not installed.
     """
     resolved = get_entry(entry) if isinstance(entry, str) else entry
-    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-        raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
+    check_int("n_envs", n_envs, 1)
     if resolved.requires is not None:
         try:
             importlib.import_module(resolved.requires)

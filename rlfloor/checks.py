@@ -1,7 +1,10 @@
-"""Argument checks shared by the whole library: one line, naming the value and what is allowed.
+"""Argument checks shared by the whole project (the library, the harness, the agents and the envs): one line,
+naming the value and what is allowed.
 
-Every public constructor of rlfloor validates its arguments with these functions before it
-does any work, so that a bad setting fails at once with a message such as::
+Pure Python (standard library only), so that ``envs`` can use it without torch or SB3
+(``tests/test_layering.py`` checks both). Every public constructor of rlfloor and envs validates
+its arguments with these functions before it does any work, so that a bad setting fails at once
+with a message such as::
 
     ValueError: min_prob=0.6 is outside the allowed range [0, 0.5)
 
@@ -18,11 +21,17 @@ from collections.abc import Collection
 from typing import Any
 
 
+def _number(x: float) -> str:
+    """``x`` short (``1e+06``, ``0.5``) unless that rounds it (``0.09999999999999998`` stays exact)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    low_text = "-inf" if low is None else f"{low:g}"
-    high_text = "inf" if high is None else f"{high:g}"
+    low_text = "-inf" if low is None else _number(low)
+    high_text = "inf" if high is None else _number(high)
     return f"{left}{low_text}, {high_text}{right}"
 
 
