@@ -128,20 +128,6 @@ def expand(names: Iterable[str]) -> list[str]:
     return out
 
 
-def _check_available(entry: suite.SuiteEntry) -> None:
-    """A one-line error naming the extra to install when the entry's optional package is missing."""
-    if entry.requires is None:
-        return
-    try:
-        importlib.import_module(entry.requires)
-    except ImportError as error:
-        extra = getattr(entry, "extra", None) or entry.requires
-        raise ValueError(
-            f"suite entry {entry.name!r} needs the optional package {entry.requires!r} ({error}); "
-            f"install it with pip install 'rlfloor[{extra}]'"
-        ) from error
-
-
 def _gym_id(name: str) -> str | None:
     """``name`` as a registered Gymnasium id (importing ``module`` of ``module:EnvId`` first), else None."""
     if ":" in name:
@@ -177,7 +163,8 @@ def check_references(name: str, references: Mapping[str, Any]) -> dict[str, floa
 
 
 def resolve(name: str, references: Mapping[str, Mapping[str, Any]] | None = None) -> ResolvedEnv:
-    """The environment called ``name`` (see the module docstring); one-line ``ValueError`` otherwise.
+    """The environment called ``name`` (see the module docstring); one-line ``ValueError`` otherwise
+    (``ModuleNotFoundError`` for a suite entry whose optional package is missing).
 
     :param references: ``{name: {"random": r, "optimal": o}}``; either key may be missing. Given values
         override a suite entry's.
@@ -185,7 +172,7 @@ def resolve(name: str, references: Mapping[str, Mapping[str, Any]] | None = None
     given = check_references(name, (references or {}).get(name, {}))
     if name in suite.NAMES:
         entry = suite.get_entry(name)
-        _check_available(entry)
+        suite.require(entry)  # ModuleNotFoundError with the install command
         random_return = given.get("random", entry.random_return)
         optimal_return = given.get("optimal", entry.optimal_return)
         source = "given" if given else "suite"

@@ -68,7 +68,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs.scoring import normalized_score
-from rlfloor.checks import check_int
+from rlfloor.checks import check_int, import_optional
 
 HORIZON_KWARG = "horizon"
 
@@ -533,6 +533,12 @@ def _import_object(path: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def require(entry: SuiteEntry) -> None:
+    """Import the entry's optional package (if any), or raise ``ModuleNotFoundError`` naming the extra."""
+    if entry.requires is not None:
+        import_optional(entry.requires, entry.extra or entry.requires, f"suite entry {entry.name!r}")
+
+
 def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.Env[Any, Any]:
     """Build the environment of ``entry`` (an entry or its name) with ``overrides`` on top of its kwargs.
 
@@ -554,15 +560,7 @@ def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.E
     """
     resolved = get_entry(entry) if isinstance(entry, str) else entry
     check_int("n_envs", n_envs, 1)
-    if resolved.requires is not None:
-        try:
-            importlib.import_module(resolved.requires)
-        except ModuleNotFoundError as error:
-            hint = f"pip install -e '.[{resolved.extra}]'" if resolved.extra else f"pip install {resolved.requires}"
-            raise ModuleNotFoundError(
-                f"suite entry {resolved.name!r} needs the optional package {resolved.requires!r}; "
-                f"install it with `{hint}`"
-            ) from error
+    require(resolved)
     if resolved.setup is not None and resolved.env_id not in gym.registry:
         _import_object(resolved.setup)()
     kwargs = dict(resolved.kwargs)

@@ -15,10 +15,16 @@ here rather than deep inside a computation.
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
+
+INSTALL_HINT = "pip install 'rlfloor[{extra}]'"
+"""How to install an optional extra, in every message that asks for one (``pip install -e '.[{extra}]'``
+in a clone)."""
 
 
 def _number(x: float) -> str:
@@ -84,4 +90,20 @@ def check_choice(name: str, value: Any, allowed: Collection[Any]) -> Any:
     return value
 
 
-__all__ = ["check_choice", "check_int", "check_number"]
+def import_optional(module: str, extra: str, needed_by: str) -> ModuleType:
+    """Import an optional package, or raise ``ModuleNotFoundError`` in one line with the install command.
+
+    :param module: the module to import (``"minigrid"``, ``"ray"``).
+    :param extra: the ``pyproject.toml`` extra that installs it.
+    :param needed_by: what needs it, for the message (``"suite entry 'minigrid-doorkey'"``).
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        hint = INSTALL_HINT.format(extra=extra)
+        raise ModuleNotFoundError(
+            f"{needed_by} needs the optional package {module!r} ({error}); install it with {hint}", name=module
+        ) from error
+
+
+__all__ = ["INSTALL_HINT", "check_choice", "check_int", "check_number", "import_optional"]

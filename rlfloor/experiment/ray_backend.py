@@ -37,6 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from rlfloor.checks import import_optional
 from rlfloor.experiment.backends import Backend, Outcome, RunFn, bind_to_parent, execute_run
 from rlfloor.experiment.store import RunSpec
 
@@ -60,13 +61,7 @@ _DEATHS = ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError")  # the wor
 
 def import_ray() -> Any:
     """Import Ray or fail with the install command."""
-    try:
-        import ray
-    except ImportError as error:
-        raise ImportError(
-            f"the Ray backend needs Ray, which is not importable ({error}): pip install 'rlfloor[ray]'"
-        ) from error
-    return ray
+    return import_optional("ray", "ray", "the Ray backend")
 
 
 def ship_by_value(*modules: ModuleType) -> None:

@@ -133,7 +133,7 @@ def test_make_divides_per_instance_counters_by_n_envs() -> None:
 
 @pytest.mark.parametrize("entry", MISSING, ids=lambda e: e.name)
 def test_missing_optional_dependency_gives_an_install_hint(entry: SuiteEntry) -> None:
-    with pytest.raises(ModuleNotFoundError, match=rf"pip install -e '\.\[{entry.extra}\]'"):
+    with pytest.raises(ModuleNotFoundError, match=rf"pip install 'rlfloor\[{entry.extra}\]'"):
         make(entry)
 
 
