@@ -17,6 +17,7 @@ given (``references``); without both, its runs report raw returns. Needs gymnasi
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,6 +27,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs import suite
+from envs.scoring import normalized_score
 
 REFERENCE_KEYS = ("random", "optimal")
 PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": ("envs.external.minigrid.FlatObsWrapper",)}
@@ -85,6 +87,13 @@ class ResolvedEnv:
             module, _, attribute = path.rpartition(".")
             env = getattr(importlib.import_module(module), attribute)(env)
         return env
+
+    def score(self, mean_return: float) -> float:
+        """The normalized score of a mean return (:func:`envs.scoring.normalized_score`); NaN without both
+        references (the run is reported in raw returns) or without episodes."""
+        if self.random_return is None or self.optimal_return is None:
+            return math.nan
+        return normalized_score(mean_return, self.random_return, self.optimal_return)
 
     def record(self) -> dict[str, Any]:
         """JSON description of the task and its references."""

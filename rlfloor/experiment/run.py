@@ -71,6 +71,9 @@ class EnvLike(Protocol):
     def make(self, n_envs: int = 1) -> Any:
         """A fresh environment (``n_envs`` copies will run side by side)."""
 
+    def score(self, mean_return: float) -> float:
+        """Normalized score of a mean return, in [0, 1]; NaN without both references or without episodes."""
+
     def record(self) -> dict[str, Any]:
         """JSON description of the task and its references (part of the run's key)."""
 
@@ -223,14 +226,6 @@ class EpisodeLog(BaseCallback):
         return True
 
 
-def score_of(env: EnvLike, mean_return: float) -> float:
-    """Normalized score of a mean return, clipped to [0, 1] (NaN without both references or episodes)."""
-    low, high = env.random_return, env.optimal_return
-    if low is None or high is None or math.isnan(mean_return) or not high > low:
-        return math.nan
-    return float(min(1.0, max(0.0, (mean_return - low) / (high - low))))
-
-
 def fill_forward(values: list[float]) -> list[float]:
     """Replace NaNs by the previous value (leading ones by the first known value)."""
     known = [v for v in values if not math.isnan(v)]
@@ -257,7 +252,7 @@ def learning_curve(
         inside = (ends > low) & (ends <= high)
         values.append(float(returns[inside].mean()) if inside.any() else math.nan)
     filled = fill_forward(values)
-    return {"steps": edges[1:].tolist(), "return": filled, "score": [score_of(env, value) for value in filled]}
+    return {"steps": edges[1:].tolist(), "return": filled, "score": [env.score(value) for value in filled]}
 
 
 def evaluate(model: Any, train_env: VecEnv, plan_: Plan) -> float:
@@ -331,7 +326,7 @@ def train_run(
         "timesteps": run.timesteps,
         "episodes": len(episodes.episodes),
         "final_return": final_return,
-        "final_score": score_of(run.env, final_return),
+        "final_score": run.env.score(final_return),
         "auc_return": float(np.nanmean(curve["return"])) if episodes.episodes else math.nan,
         "auc_score": float(np.nanmean(curve["score"])) if normalized and episodes.episodes else math.nan,
         "curve": curve,
@@ -342,7 +337,7 @@ def train_run(
     if settings.eval_episodes:
         eval_return = evaluate(model, env, run)
         result["eval_return"] = eval_return
-        result["eval_score"] = score_of(run.env, eval_return)
+        result["eval_score"] = run.env.score(eval_return)
     env.close()
     if settings.save_model:
         with atomic_path(run_dir / "model.zip") as tmp:
@@ -390,7 +385,6 @@ __all__ = [
     "plan",
     "plan_spec",
     "run_spec",
-    "score_of",
     "settings_from_spec",
     "train_run",
 ]
