@@ -36,6 +36,7 @@ import tyro
 
 from agents import AgentSpec, exploration_callbacks, load_presets, resolve_agent
 from envs import resolve
+from envs.references import PROTOCOL, measure_random_return
 from rlfloor.checks import check_int, check_number
 from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, write_text_atomic
 from rlfloor.experiment.cli import SweepOptions, absolute_path, check_out, exit_if_failed, run_sweep_cli
@@ -189,7 +190,10 @@ def measure_references(config: CompareConfig, plan: Plan, store: RunStore) -> No
         if env.random_return is not None:
             continue
         print(f"random reference of {name}: {config.random_episodes} uniform-random episodes ...", flush=True)
-        measured, cached = cached_random_return(store.root, name, env.record(), env.make, config.random_episodes)
+        measure = functools.partial(measure_random_return, env.make)
+        measured, cached = cached_random_return(
+            store.root, name, env.record(), measure, PROTOCOL, config.random_episodes
+        )
         print(f"  {measured['mean']:.4g} (SE {measured['se']:.3g}){' cached' if cached else ''}", flush=True)
         plan.measured[name] = measured
         plan.references.setdefault(name, {})["random"] = measured["mean"]

@@ -24,6 +24,7 @@ import tyro
 
 from envs import suite
 from envs.references import mean_and_se, minigrid_optimal_return, random_episode_returns
+from rlfloor.checks import check_int
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ class Config:
 
 def main(config: Config) -> None:
     """Measure and print the references."""
-    if config.episodes < 1 or config.layouts < 1:
-        raise SystemExit(f"--episodes and --layouts must be >= 1, got {config.episodes} and {config.layouts}")
+    try:  # a standard error needs two values
+        check_int("--episodes", config.episodes, 2)
+        check_int("--layouts", config.layouts, 2 if config.optimal else 1)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     entries = [suite.get_entry(name) for name in config.names]
     results: dict[str, dict[str, float | int]] = {}
     for entry in entries:
