@@ -26,7 +26,8 @@ from typing import Any
 import gymnasium as gym
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlfloor.callbacks import (
@@ -163,6 +164,26 @@ class AgentSpec:
             policy = self.algorithm_class().policy_aliases[policy]
         _check_signature(f"agent {self.name!r}: policy_kwargs", policy, dict(self.policy_kwargs))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle support (the sweep ships planned runs to its workers; ``MappingProxyType`` cannot be pickled)."""
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for name in ("policy_kwargs", "algo_kwargs", "adaptive_floor", "intrinsic"):
+            values[name] = None if values[name] is None else dict(values[name])
+        return (_rebuild_spec, (values,))
+
+    def check_build(self, env: VecEnv, seed: int, overrides: Mapping[str, Any], timesteps: int) -> None:
+        """Build the model and its callbacks on ``env`` and start the callbacks as ``learn(timesteps)`` would,
+        without training: SB3's checks, the policy's (every floor value of its schedule), the callbacks' (every
+        schedule over the run, the observation space of an intrinsic bonus, the adaptive floor's range).
+
+        :raises ValueError: (or SB3's ``AssertionError`` / torch's errors) for what the run would refuse.
+        """
+        model, callbacks = build_agent(self, env, seed, None, 0, overrides)
+        model.set_logger(Logger(None, []))
+        started = CallbackList(callbacks)
+        started.init_callback(model)
+        started.on_training_start({"total_timesteps": timesteps, "reset_num_timesteps": True}, {})
+
     def build(
         self,
         env: gym.Env | VecEnv,
@@ -191,6 +212,10 @@ class AgentSpec:
             "adaptive_floor": None if self.adaptive_floor is None else dict(self.adaptive_floor),
             "intrinsic": None if self.intrinsic is None else dict(self.intrinsic),
         }
+
+
+def _rebuild_spec(values: dict[str, Any]) -> AgentSpec:
+    return AgentSpec(**values)
 
 
 COUNT_BETA = (0.1, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.1 -> 0 over the first half (tuned on DeepSea)
@@ -593,12 +618,3 @@ def exploration_callbacks(spec: AgentSpec, observation_space: gym.Space[Any] | N
             intrinsic.check_space(observation_space)  # an unsupported space fails here, before learn()
         callbacks.append(intrinsic)
     return callbacks
-
-
-def resolve_agent(name: str, presets: str | Path | None = None) -> AgentSpec:
-    """The preset called ``name``, from the built-ins and the user's JSON file ``presets`` (if any).
-
-    A plain function, so that ``functools.partial(resolve_agent, presets=path)`` is the agent resolver
-    the harness (:mod:`rlfloor.experiment`) passes to its workers by reference.
-    """
-    return get_agent(name, load_presets(presets) if presets is not None else None)

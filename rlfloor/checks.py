@@ -29,6 +29,8 @@ in a clone)."""
 
 def _number(x: float) -> str:
     """``x`` short (``1e+06``, ``0.5``) unless that rounds it (``0.09999999999999998`` stays exact)."""
+    if isinstance(x, int):
+        return str(x)
     short = f"{x:g}"
     return short if float(short) == x else repr(float(x))
 

@@ -35,7 +35,7 @@ from rlfloor.distributions import (
     multibinary_size,
 )
 from rlfloor.logits import LogitTransform
-from rlfloor.schedules import ScheduleLike, as_schedule, schedule_bounds
+from rlfloor.schedules import ScheduleLike, as_schedule, schedule_bounds, schedule_values
 from rlfloor.settings import FloorSettings, floor_parameters
 
 
@@ -126,7 +126,7 @@ class FlooredPolicyMixin:
             self._check_floor(floor)
         self.floor_schedule = as_schedule(floor)
         bounds = schedule_bounds(self.floor_schedule)
-        for value in bounds if bounds is not None else (self.floor_schedule(1.0), self.floor_schedule(0.0)):
+        for value in schedule_values(self.floor_schedule):  # over the whole run, before training
             self._check_floor(value)
         self._floor_scheduled = bounds is None or bounds[0] != bounds[1]  # a floor that can change
         self._floor_driven = False

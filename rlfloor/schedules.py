@@ -103,6 +103,31 @@ def schedule_bounds(schedule: Callable[[float], float]) -> tuple[float, float] |
     return None
 
 
+SCHEDULE_CHECK_POINTS = 101
+"""Points of progress (``1, 0.99, ..., 0``) at which a schedule of unknown shape is checked before training."""
+
+
+def schedule_values(schedule: Callable[[float], float]) -> list[float]:
+    """The values a schedule takes, for checking it before training: its bounds when known (constant,
+    linear), else its values at :data:`SCHEDULE_CHECK_POINTS` evenly spaced points of progress."""
+    bounds = schedule_bounds(schedule)
+    if bounds is not None:
+        return list(bounds)
+    return [float(schedule(1.0 - i / (SCHEDULE_CHECK_POINTS - 1))) for i in range(SCHEDULE_CHECK_POINTS)]
+
+
+def check_schedule(
+    name: str, schedule: Callable[[float], float], low: float | None = None, high: float | None = None, **open_: bool
+) -> None:
+    """Raise a one-line ``ValueError`` if the schedule leaves ``[low, high]`` anywhere over training (see
+    :func:`schedule_values`; ``low_open``/``high_open`` as in :func:`rlfloor.checks.check_number`)."""
+    for value in schedule_values(schedule):
+        try:
+            check_number(name, value, low, high, **open_)
+        except ValueError as error:
+            raise ValueError(f"{error} (the schedule {schedule!r} takes this value during training)") from None
+
+
 class RunProgress:
     """Schedule progress of rlfloor's callbacks across ``learn()`` calls (see the module docstring).
 

@@ -27,7 +27,7 @@ from rlfloor.callbacks._base import EvaluatorCallback
 from rlfloor.callbacks.rollout import RolloutEvaluator
 from rlfloor.checks import check_int, check_number
 from rlfloor.distributions import action_space_sizes, min_entropy_with_floor
-from rlfloor.schedules import RunProgress, ScheduleLike, as_schedule
+from rlfloor.schedules import RunProgress, ScheduleLike, as_schedule, check_schedule
 from rlfloor.stats.policy import CategoricalBatch
 from rlfloor.stats.policy import max_entropy as _max_entropy
 
@@ -59,6 +59,7 @@ class EntropyScheduleCallback(BaseCallback):
     def __init__(self, schedule: ScheduleLike, verbose: int = 0):
         super().__init__(verbose)
         self.schedule = as_schedule(schedule)
+        check_schedule("ent_coef", self.schedule, 0.0)  # over the whole run, before training
         self.progress = RunProgress()
         self._rollout_start = 0
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
 import sys
 import time
@@ -39,6 +40,8 @@ DEFAULT_TIMESTEPS = 50_000
 FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
 SPECIAL_HYPERPARAMS = ("n_envs", "normalize")
 EVAL_SEED_OFFSET = 10_000
+MAX_SEED = 2**32 - 1 - EVAL_SEED_OFFSET  # numpy and SB3 seed with 32-bit integers; evaluation adds the offset
+MAX_ENVS = 1024  # parallel envs of one run (DummyVecEnv steps them in one process)
 
 
 class EnvLike(Protocol):
@@ -99,6 +102,10 @@ class AgentLike(Protocol):
     def check_kwargs(self, algo_kwargs: Mapping[str, Any] | None = None) -> None:
         """Raise a one-line ``ValueError`` for settings the algorithm or the policy does not accept."""
 
+    def check_build(self, env: Any, seed: int, overrides: Mapping[str, Any], timesteps: int) -> None:
+        """Build the model and its callbacks on ``env`` and start them as ``learn(timesteps)`` would, without
+        training; a one-line ``ValueError`` for anything the run would refuse."""
+
     def build(
         self, env: Any, seed: int, tensorboard_log: str | None, verbose: int, overrides: Mapping[str, Any]
     ) -> tuple[Any, list[BaseCallback]]:
@@ -144,12 +151,14 @@ class RunSettings:
     """Settings that change the results, hence part of a run's key (with the env, the agent and the
     hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity) do not."""
 
-    def __post_init__(self) -> None:
-        check_int("seed", self.seed, 0)
+    def check(self) -> None:
+        """Raise a one-line ``ValueError`` naming the first bad setting (:func:`plan` calls it; not done at
+        construction, so that a command-line parser can build the settings and the plan refuse them)."""
+        check_int("seed", self.seed, 0, MAX_SEED)
         if self.timesteps is not None:
             check_int("timesteps", self.timesteps, 1)
         if self.n_envs is not None:
-            check_int("n_envs", self.n_envs, 1)
+            check_int("n_envs", self.n_envs, 1, MAX_ENVS)
         check_int("eval_episodes", self.eval_episodes, 0)
         check_int("checkpoint_freq", self.checkpoint_freq, 0)
         check_int("curve_points", self.curve_points, 1)
@@ -193,8 +202,10 @@ def check_compatible(agent: AgentLike, env: EnvLike) -> None:
         raise ValueError(f"agent {agent.name!r} needs an env with action_masks(); {env.name!r} has none")
 
 
-def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> Plan:
-    """Resolve and check a run before any work: names, compatibility, budget and keyword arguments."""
+def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: AgentResolver, build: bool = True) -> Plan:
+    """Resolve and check a run before any work: its settings, names, compatibility, budget, keyword
+    arguments and (``build=True``) everything it will build (:func:`check_build`)."""
+    settings.check()
     env = env_resolver(settings.env)
     agent = agent_resolver(settings.agent)
     check_compatible(agent, env)
@@ -208,7 +219,62 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     if not isinstance(normalize, bool):
         raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
-    return Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs)
+    run = Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs)
+    if build:
+        check_build(run)
+    return run
+
+
+def check_build(run: Plan) -> None:
+    """Build what the run will use, once, without training: the env, the model with its hyperparameters
+    (SB3's own checks and the policy's), every callback started as ``learn()`` starts it, and every schedule
+    over the whole run. One-line ``ValueError`` naming the env and agent otherwise."""
+    env: VecEnv = make_vec_env(lambda: run.env.make(run.n_envs), n_envs=1, seed=run.settings.seed)
+    try:
+        if run.normalize:
+            env = VecNormalize(env)
+        run.agent.check_build(env, run.settings.seed, run.algo_kwargs, run.timesteps)
+    except (ValueError, TypeError, AssertionError, RuntimeError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"{run.agent.name!r} on {run.env.name!r}: {first}") from error
+    finally:
+        env.close()
+
+
+class Planner:
+    """Plans runs once each, for a whole grid: every env and agent name resolved once, every distinct
+    (env, agent, hyperparameters) pair built once (:func:`check_build`), each run keyed once.
+
+    :param env_resolver: name -> env (called once per name).
+    :param agent_resolver: name -> agent (called once per name; read a presets file before, not in it).
+    """
+
+    def __init__(self, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> None:
+        self.envs: dict[str, EnvLike] = {}
+        self.agents: dict[str, AgentLike] = {}
+        self._env_resolver, self._agent_resolver = env_resolver, agent_resolver
+        self._built: set[str] = set()
+
+    def env(self, name: str) -> EnvLike:
+        """The env called ``name``, resolved on first use."""
+        if name not in self.envs:
+            self.envs[name] = self._env_resolver(name)
+        return self.envs[name]
+
+    def agent(self, name: str) -> AgentLike:
+        """The agent called ``name``, resolved on first use."""
+        if name not in self.agents:
+            self.agents[name] = self._agent_resolver(name)
+        return self.agents[name]
+
+    def plan(self, settings: RunSettings) -> Plan:
+        """:func:`plan` with the cached names; the build check runs once per distinct (env, agent, hyperparameters)."""
+        run = plan(settings, self.env, self.agent, build=False)
+        built = json.dumps([run.env.record(), run.agent.to_dict(), run.hyperparams()], sort_keys=True, default=str)
+        if built not in self._built:
+            check_build(run)
+            self._built.add(built)
+        return run
 
 
 class EpisodeLog(BaseCallback):
@@ -357,17 +423,18 @@ def settings_from_spec(spec: RunSpec) -> RunSettings:
     return RunSettings(env=spec.env, agent=spec.agent, seed=spec.seed, timesteps=spec.timesteps, **fields)
 
 
-def plan_spec(spec: RunSpec, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> RunSpec:
-    """``spec`` carrying its resolved settings (its content key); raises before any work if it is invalid."""
-    return spec.with_settings(plan(settings_from_spec(spec), env_resolver, agent_resolver).key_settings())
+def plan_spec(spec: RunSpec, planner: Planner) -> RunSpec:
+    """``spec`` carrying its plan and its resolved settings (its content key); raises before any work if it is
+    invalid. The sweep ships the plan to the worker (:func:`run_spec`), which resolves nothing again."""
+    run = planner.plan(settings_from_spec(spec))
+    return spec.with_settings(run.key_settings(), run)
 
 
-def run_spec(
-    spec: RunSpec, run_dir: Path, *, env_resolver: EnvResolver, agent_resolver: AgentResolver
-) -> dict[str, Any]:
-    """A sweep's run function: ``functools.partial(run_spec, env_resolver=..., agent_resolver=...)``."""
-    run = plan(settings_from_spec(spec), env_resolver, agent_resolver)
-    return train_run(run, run_dir, command=f"sweep run {spec.run_id}")
+def run_spec(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
+    """A sweep's run function: train the plan the driver shipped with the spec (:func:`plan_spec`)."""
+    if not isinstance(spec.plan, Plan):
+        raise ValueError(f"run {spec.run_id} carries no plan: plan it with plan_spec() in the driver")
+    return train_run(spec.plan, run_dir, command=f"sweep run {spec.run_id}")
 
 
 __all__ = [
@@ -378,7 +445,9 @@ __all__ = [
     "EnvResolver",
     "EpisodeLog",
     "Plan",
+    "Planner",
     "RunSettings",
+    "check_build",
     "check_compatible",
     "family",
     "learning_curve",

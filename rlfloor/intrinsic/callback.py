@@ -70,7 +70,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.intrinsic.counts import ExactCounter, SimHashCounter, check_exact_space
 from rlfloor.intrinsic.rnd import RND, check_rnd_space, rnd_network
-from rlfloor.schedules import LinearSchedule, RunProgress, as_schedule, schedule_bounds
+from rlfloor.schedules import LinearSchedule, RunProgress, as_schedule, check_schedule
 
 METHODS = ("count", "simhash", "rnd")
 SNAP_TO_INTEGER = 1e-5
@@ -228,9 +228,7 @@ def _as_coef(value: Any) -> Callable[[float], float]:
     if not callable(value):
         check_number("coef", value, 0.0)
     schedule = as_schedule(value)
-    bounds = schedule_bounds(schedule)
-    if bounds is not None and bounds[0] < 0:
-        raise ValueError(f"coef={value!r} takes negative values; the intrinsic coefficient must be >= 0")
+    check_schedule("coef", schedule, 0.0)  # over the whole run, before training
     return schedule
 
 

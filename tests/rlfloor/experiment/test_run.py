@@ -18,6 +18,7 @@ from envs import resolve
 from envs.references import PROTOCOL, measure_random_return, random_episode_returns
 from rlfloor.experiment import RunSettings, RunSpec, plan, plan_spec, train_run
 from rlfloor.experiment.references import cached_random_return
+from rlfloor.experiment.run import Planner
 
 HYPERPARAMS = {
     "ppo": {"n_envs": 2, "normalize": True, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "gamma": 0.9},
@@ -85,14 +86,14 @@ def test_bad_env_hyperparams_fail_before_any_work(tmp_path: Path) -> None:
 def test_key_covers_what_changes_training_only() -> None:
     def key(agent: str = "ppo", **options: Any) -> str:
         spec = RunSpec("cp", agent, 0, 128, tuple(sorted(options.items())))
-        return plan_spec(spec, env_resolver, agents).key
+        return plan_spec(spec, Planner(env_resolver, agents)).key
 
     base = key()
     assert key(metrics=False) == base and key(tensorboard=False) == base and key(verbose=1) == base
     assert key(eval_episodes=3) != base and key(n_envs=1) != base and key("ppo-own") != base
     other_refs = functools.partial(resolve.resolve, references={"CartPole-v1": {"optimal": 400.0}})
     spec = RunSpec("CartPole-v1", "ppo", 0, 128)
-    assert plan_spec(spec, resolve.resolve, agents).key != plan_spec(spec, other_refs, agents).key
+    assert plan_spec(spec, Planner(resolve.resolve, agents)).key != plan_spec(spec, Planner(other_refs, agents)).key
 
 
 def test_random_reference_is_measured_once_and_cached(tmp_path: Path) -> None:
