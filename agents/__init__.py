@@ -7,7 +7,6 @@ from agents.presets import (
     exploration_callbacks,
     get_agent,
     load_presets,
-    resolve_agent,
 )
 
 __all__ = [
@@ -17,5 +16,4 @@ __all__ = [
     "exploration_callbacks",
     "get_agent",
     "load_presets",
-    "resolve_agent",
 ]

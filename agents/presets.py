@@ -17,9 +17,8 @@ import json
 import sys
 import types
 import typing
-import warnings
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -27,7 +26,8 @@ from typing import Any
 import gymnasium as gym
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlfloor.callbacks import (
@@ -37,13 +37,11 @@ from rlfloor.callbacks import (
     FloorScheduleCallback,
     IntrinsicRewardCallback,
 )
-from rlfloor.policy_base import FLOOR_KWARGS
 from rlfloor.schedules import LinearSchedule
+from rlfloor.settings import FLOOR_KWARGS
 
 ALGORITHMS = ("ppo", "a2c", "maskable-ppo")
 POLICIES = ("auto", "rlfloor", "stock")
-RLFLOOR_POLICY_KWARGS = FLOOR_KWARGS  # policy settings only rlfloor's policies take
-"""Policy settings only rlfloor's policies have: a preset using one of them gets rlfloor's policy class."""
 RESERVED_ALGO_KWARGS = ("policy", "env", "policy_kwargs", "seed", "tensorboard_log", "verbose", "device")
 """Algorithm arguments set by :func:`build_agent` itself."""
 
@@ -56,7 +54,7 @@ class AgentSpec:
     :param algo: ``"ppo"``, ``"a2c"`` or ``"maskable-ppo"``.
     :param description: one line for tables and ``--help``.
     :param policy: which policy class: ``"auto"`` (rlfloor's policy when the preset uses one of its
-        settings, :data:`RLFLOOR_POLICY_KWARGS` or ``floor_anneal``; else SB3's / sb3-contrib's stock
+        settings, :data:`rlfloor.settings.FLOOR_KWARGS`, or ``floor_anneal``; else SB3's / sb3-contrib's stock
         ``MlpPolicy``), ``"rlfloor"`` or ``"stock"``.
     :param policy_kwargs: keyword arguments of the policy (``min_prob``, ``temperature``, ...).
     :param algo_kwargs: keyword arguments of the algorithm (``ent_coef``, ``n_steps``, ...).
@@ -70,9 +68,6 @@ class AgentSpec:
         (``{"method": "count", "coef": 0.1}``), or ``None`` for no intrinsic reward.
     :param n_envs: parallel env copies, over the env's own setting (``None``: the env's, else 1); for candidate
         stock settings in a baseline sweep (``n_steps`` and the like go in ``algo_kwargs``).
-    :param floored: deprecated alias (before 0.2 it marked every preset on rlfloor's policy, including the
-        temperature, clip and penalty presets, which have no floor): ``True`` means ``policy="rlfloor"``;
-        ``False`` is ignored (the policy follows from the settings).
     """
 
     name: str
@@ -88,18 +83,8 @@ class AgentSpec:
     adaptive_floor: Mapping[str, Any] | None = None
     intrinsic: Mapping[str, Any] | None = None
     n_envs: int | None = None
-    floored: InitVar[bool | None] = None
 
-    def __post_init__(self, floored: bool | None) -> None:
-        if floored is not None:
-            warnings.warn(
-                "AgentSpec(floored=...) is deprecated: rlfloor's policy follows from the settings "
-                "(use policy='rlfloor' to force it)",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            if floored and self.policy == "auto":
-                object.__setattr__(self, "policy", "rlfloor")
+    def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"agent {self.name!r}: policy={self.policy!r} is not one of {POLICIES}")
         if self.n_envs is not None and (
@@ -153,7 +138,7 @@ class AgentSpec:
     @property
     def rlfloor_settings(self) -> set[str]:
         """The policy settings that only rlfloor's policies have."""
-        return set(self.policy_kwargs) & set(RLFLOOR_POLICY_KWARGS)
+        return set(self.policy_kwargs) & set(FLOOR_KWARGS)
 
     @property
     def uses_rlfloor_policy(self) -> bool:
@@ -186,6 +171,33 @@ class AgentSpec:
             policy = self.algorithm_class().policy_aliases[policy]
         _check_signature(f"agent {self.name!r}: policy_kwargs", policy, dict(self.policy_kwargs))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle support (the sweep ships planned runs to its workers; ``MappingProxyType`` cannot be pickled)."""
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for name in ("policy_kwargs", "algo_kwargs", "adaptive_floor", "intrinsic"):
+            values[name] = None if values[name] is None else dict(values[name])
+        return (_rebuild_spec, (values,))
+
+    def check_build(
+        self,
+        env: VecEnv,
+        seed: int,
+        overrides: Mapping[str, Any],
+        timesteps: int,
+        policy_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model and its callbacks on ``env`` and start the callbacks as ``learn(timesteps)`` would,
+        without training: SB3's checks, the policy's (every floor value of its schedule), the callbacks' (every
+        schedule over the run, the observation space of an intrinsic bonus, the adaptive floor's range).
+
+        :raises ValueError: (or SB3's ``AssertionError`` / torch's errors) for what the run would refuse.
+        """
+        model, callbacks = build_agent(self, env, seed, None, 0, overrides, policy_defaults)
+        model.set_logger(Logger(None, []))
+        started = CallbackList(callbacks)
+        started.init_callback(model)
+        started.on_training_start({"total_timesteps": timesteps, "reset_num_timesteps": True}, {})
+
     def build(
         self,
         env: gym.Env | VecEnv,
@@ -216,6 +228,10 @@ class AgentSpec:
             "intrinsic": None if self.intrinsic is None else dict(self.intrinsic),
             "n_envs": self.n_envs,
         }
+
+
+def _rebuild_spec(values: dict[str, Any]) -> AgentSpec:
+    return AgentSpec(**values)
 
 
 COUNT_BETA = (0.1, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.1 -> 0 over the first half (tuned on DeepSea)
@@ -449,8 +465,7 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
         {"ppo-floor-5": {"algo": "ppo", "description": "PPO, 5% floor",
                          "policy_kwargs": {"min_prob": 0.05}, "baseline": "ppo"}}
 
-    ``policy`` is optional (rlfloor's policy follows from the settings); the old field ``floored`` is
-    still accepted: ``true`` means ``"policy": "rlfloor"``, ``false`` is ignored.
+    ``policy`` is optional (rlfloor's policy follows from the settings).
 
     :raises ValueError: for a missing file, an unknown field, a wrong type or an invalid preset,
         including algorithm or policy arguments the classes do not accept.
@@ -465,7 +480,7 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
     if not isinstance(data, dict):
         raise ValueError(f"preset file {str(path)!r} must map preset names to settings")
     merged = dict(PRESETS)
-    allowed = {"floored"} | set(AgentSpec.__dataclass_fields__) - {"name"}
+    allowed = set(AgentSpec.__dataclass_fields__) - {"name"}
     for name, fields in data.items():
         if not isinstance(fields, dict):
             raise ValueError(f"preset {name!r} in {str(path)!r} must be a table of settings")
@@ -474,9 +489,6 @@ def load_presets(path: str | Path) -> dict[str, AgentSpec]:
             raise ValueError(f"preset {name!r}: unknown fields {sorted(unknown)}; allowed: {sorted(allowed)}")
         fields = dict(fields)
         _check_field_types(name, fields)
-        floored = fields.pop("floored", None)
-        if floored and fields.get("policy", "auto") == "auto":
-            fields["policy"] = "rlfloor"
         for key in ("floor_anneal", "entropy_schedule"):
             if fields.get(key) is not None:
                 fields[key] = tuple(fields[key])
@@ -502,14 +514,13 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "adaptive_floor": (dict, type(None)),
     "intrinsic": (dict, type(None)),
     "n_envs": (int, type(None)),
-    "floored": (bool,),
 }
 
 
 def _check_field_types(name: str, fields: Mapping[str, Any]) -> None:
     for key, value in fields.items():
         types_ = _FIELD_TYPES.get(key, (object,))
-        if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_ and key != "floored"):
+        if not isinstance(value, types_) or (isinstance(value, bool) and bool not in types_):
             allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types_)
             raise ValueError(f"preset {name!r}: {key}={value!r} must be {allowed}")
         pair: Any = fields[key]
@@ -614,7 +625,7 @@ def _algorithm_class(spec: AgentSpec) -> type[BaseAlgorithm]:
 def _policy(spec: AgentSpec) -> Any:
     if spec.algo == "maskable-ppo":
         if spec.uses_rlfloor_policy:
-            from rlfloor.maskable import FlooredMaskableActorCriticPolicy
+            from rlfloor.contrib.policies import FlooredMaskableActorCriticPolicy
 
             return FlooredMaskableActorCriticPolicy
         return "MlpPolicy"
@@ -686,12 +697,3 @@ def exploration_callbacks(spec: AgentSpec, observation_space: gym.Space[Any] | N
             intrinsic.check_space(observation_space)  # an unsupported space fails here, before learn()
         callbacks.append(intrinsic)
     return callbacks
-
-
-def resolve_agent(name: str, presets: str | Path | None = None) -> AgentSpec:
-    """The preset called ``name``, from the built-ins and the user's JSON file ``presets`` (if any).
-
-    A plain function, so that ``functools.partial(resolve_agent, presets=path)`` is the agent resolver
-    the harness (:mod:`rlfloor.experiment`) passes to its workers by reference.
-    """
-    return get_agent(name, load_presets(presets) if presets is not None else None)

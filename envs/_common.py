@@ -1,4 +1,6 @@
-"""Shared helpers for the rlfloor environments: argument checks, exact baselines, rendering.
+"""Shared helpers for the rlfloor environments: render-mode and action checks, exact baselines, rendering.
+
+Number checks are :mod:`rlfloor.checks` (pure Python, the one check module of the project).
 
 Nothing here holds random state. The helpers are private to ``envs``; their behaviour is pinned by the
 environments' own tests.
@@ -32,34 +34,6 @@ PALETTE: NDArray[np.uint8] = np.array(
     dtype=np.uint8,
 )
 FREE, WALL, AGENT, GOAL, SMALL, MARK, DIM = range(7)
-
-
-def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    """Return ``value`` if it is an integer in ``[low, high]``, else raise ``ValueError``.
-
-    Booleans are rejected even though ``bool`` subclasses ``int``: ``size=True`` is a bug.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
-    upper = "inf" if high is None else str(high)
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be in [{low}, {upper}], got {value!r}")
-    return int(value)
-
-
-def check_float(
-    name: str, value: object, low: float, high: float, *, low_open: bool = False, high_open: bool = False
-) -> float:
-    """Return ``value`` as a float if it is a finite real in the given interval, else raise ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
-    x = float(value)
-    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    too_low = x <= low if low_open else x < low
-    too_high = x >= high if high_open else x > high
-    if not np.isfinite(x) or too_low or too_high:
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return x
 
 
 def check_render_mode(render_mode: str | None) -> str | None:

@@ -78,14 +78,13 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_float,
-    check_int,
     check_render_mode,
     finite_horizon_returns,
     invalid_action_error,
     one_hot_table,
 )
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, check_number
 
 LEFT, RIGHT = 0, 1
 MAX_LENGTH = 1000
@@ -111,10 +110,10 @@ class DeceptiveChainEnv(gym.Env[Observation, Action]):
     ) -> None:
         """Validate the arguments and compute the exact random and optimal reference returns."""
         self.length = check_int("length", length, 2, MAX_LENGTH)
-        self.p_right = check_float("p_right", p_right, 0.0, 1.0, low_open=True)
-        self.p_slip = check_float("p_slip", p_slip, 0.0, 1.0 - self.p_right)
-        self.large_reward = check_float("large_reward", large_reward, 0.0, 1e6, low_open=True)
-        self.small_reward = check_float("small_reward", small_reward, 0.0, self.large_reward, high_open=True)
+        self.p_right = check_number("p_right", p_right, 0.0, 1.0, low_open=True)
+        self.p_slip = check_number("p_slip", p_slip, 0.0, 1.0 - self.p_right)
+        self.large_reward = check_number("large_reward", large_reward, 0.0, 1e6, low_open=True)
+        self.small_reward = check_number("small_reward", small_reward, 0.0, self.large_reward, high_open=True)
         self.horizon = check_int("horizon", horizon, 1, MAX_HORIZON)
         self.render_mode = check_render_mode(render_mode)
 

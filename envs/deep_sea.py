@@ -101,12 +101,11 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_float,
-    check_int,
     check_render_mode,
     invalid_action_error,
 )
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, check_number
 
 MAX_SIZE = 100
 
@@ -142,7 +141,7 @@ class DeepSeaEnv(gym.Env[Observation, Action]):
         """Build the grid and draw the per-cell action mapping from ``mapping_seed``."""
         self.size = check_int("size", size, 2, MAX_SIZE)
         self.mapping_seed = check_int("mapping_seed", mapping_seed, 0)
-        self.move_cost = check_float("move_cost", move_cost, 0.0, 1.0, high_open=True)
+        self.move_cost = check_number("move_cost", move_cost, 0.0, 1.0, high_open=True)
         if not isinstance(stochastic, (bool, np.bool_)):
             raise ValueError(f"stochastic must be a bool, got {stochastic!r}")
         self.stochastic = bool(stochastic)

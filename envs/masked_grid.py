@@ -79,14 +79,13 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_float,
-    check_int,
     check_render_mode,
     finite_horizon_returns,
     invalid_action_error,
     one_hot_table,
 )
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, check_number
 
 ACTION_NAMES: tuple[str, ...] = ("up", "right", "down", "left")
 """Names of actions 0..3."""
@@ -193,7 +192,7 @@ class MaskedGridEnv(gym.Env[Observation, Action]):
         self.shortest_path = self._distance(self._start, self._goal)
         if self.shortest_path < 0:
             raise ValueError(f"goal {self.cells[self._goal]} is not reachable from {self.cells[self._start]}")
-        self.step_cost = check_float("step_cost", step_cost, 0.0, 1.0 / self.shortest_path, high_open=True)
+        self.step_cost = check_number("step_cost", step_cost, 0.0, 1.0 / self.shortest_path, high_open=True)
         self.horizon = check_int("horizon", horizon, self.shortest_path, MAX_HORIZON)
 
         self._actions = StateMaskedDiscrete(len(MOVES), self._masks[self._start])

@@ -86,8 +86,6 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_float,
-    check_int,
     check_render_mode,
     finite_horizon_returns,
     invalid_action_error,
@@ -95,6 +93,7 @@ from envs._common import (
 )
 from envs._grid import corners, goal_model, move
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, check_number
 
 MAX_SIZE = 21
 MAX_HORIZON = 100_000
@@ -123,7 +122,7 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
         self.switch_every = check_int("switch_every", switch_every, 1)
         self.schedule_seed = check_int("schedule_seed", schedule_seed, 0)
         path = self.size - 1
-        self.step_cost = check_float("step_cost", step_cost, 0.0, 1.0 / path, high_open=True)
+        self.step_cost = check_number("step_cost", step_cost, 0.0, 1.0 / path, high_open=True)
         self.horizon = check_int("horizon", horizon, path, MAX_HORIZON)
         self.render_mode = check_render_mode(render_mode)
 

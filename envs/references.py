@@ -5,7 +5,9 @@ The suite's references are measured or computed, never guessed (see :mod:`envs.s
 * rlfloor's own environments compute both references exactly (dynamic programming) and the suite reads them
   from the env;
 * every other random reference is the mean of at least 1,000 uniform-random episodes, with its standard
-  error -- :func:`random_episode_returns`;
+  error -- :func:`random_episode_returns`, :func:`measure_random_return` (the one protocol: the suite's
+  stored values and the harness's references of envs outside the suite, cached per results folder by
+  :mod:`rlfloor.experiment.references`, are both measured by it);
 * MiniGrid pays ``1 - 0.9 * steps / max_steps`` on success, so its optimal return on one layout is that
   reward for the shortest solution, found by breadth-first search over the env's own transitions --
   :func:`minigrid_optimal_return`; the suite's value is the mean over many layouts.
@@ -20,35 +22,41 @@ from __future__ import annotations
 import copy
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
+from rlfloor.checks import check_int
+
 
 def random_episode_returns(
     env: gym.Env[Any, Any], episodes: int, *, first_seed: int = 0, action_seed: int = 0
 ) -> NDArray[np.float64]:
-    """Undiscounted returns of ``episodes`` uniform-random episodes of ``env`` (a ``Discrete`` action space).
+    """Undiscounted returns of ``episodes`` uniform-random episodes of ``env``.
 
-    Episode ``i`` starts with ``env.reset(seed=first_seed + i)``; actions are uniform over
-    ``env.action_space`` (over the valid ones if the env exposes ``action_masks()``), drawn from
-    ``numpy.random.default_rng(action_seed)``. An episode ends when the env terminates or truncates.
+    Episode ``i`` starts with ``env.reset(seed=first_seed + i)``. With a ``Discrete`` action space actions
+    are uniform over its actions (over the valid ones if the env exposes ``action_masks()``), drawn from
+    ``numpy.random.default_rng(action_seed)``; any other space draws with its own ``sample()``, the space
+    seeded with ``action_seed``. An episode ends when the env terminates or truncates.
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes must be an integer >= 1, got {episodes!r}")
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise ValueError(f"random_episode_returns needs a Discrete action space, got {env.action_space!r}")
-    n_actions = int(env.action_space.n)
-    masks = getattr(env.unwrapped, "action_masks", None)
+    check_int("episodes", episodes, 1)
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    n_actions = int(env.action_space.n) if isinstance(env.action_space, gym.spaces.Discrete) else 0
+    masks = getattr(env.unwrapped, "action_masks", None) if discrete else None
     rng = np.random.default_rng(action_seed)
+    if not discrete:
+        env.action_space.seed(action_seed)
     returns = np.empty(episodes, dtype=np.float64)
     for i in range(episodes):
         env.reset(seed=first_seed + i)
         total, done = 0.0, False
         while not done:
-            if masks is None:
+            if not discrete:
+                action = env.action_space.sample()
+            elif masks is None:
                 action = int(rng.integers(n_actions))
             else:
                 valid = np.flatnonzero(masks())
@@ -61,11 +69,31 @@ def random_episode_returns(
 
 
 def mean_and_se(values: NDArray[np.float64]) -> tuple[float, float]:
-    """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``; 0 for a single value)."""
+    """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``; NaN for a single value: unknown)."""
     if values.size == 0:
         raise ValueError("mean_and_se needs at least one value, got none")
-    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0
+    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else math.nan
     return float(values.mean()), se
+
+
+PROTOCOL = "uniform-random episodes, reset seed first_seed + i, actions seeded by action_seed (envs.references)"
+"""Names the measurement (stored with each cached measurement, so a changed protocol is measured again)."""
+
+
+def measure_random_return(make_env: Callable[[], gym.Env[Any, Any]], episodes: int, seed: int = 0) -> dict[str, Any]:
+    """The random reference of an env: mean return of ``episodes`` (>= 2) uniform-random episodes and its SE.
+
+    :func:`random_episode_returns` with ``first_seed = action_seed = seed`` on a fresh ``make_env()``
+    (closed after). Returns ``{"mean", "se", "episodes", "seed", "protocol"}``.
+    """
+    check_int("episodes", episodes, 2)
+    env = make_env()
+    try:
+        returns = random_episode_returns(env, episodes, first_seed=seed, action_seed=seed)
+    finally:
+        env.close()
+    mean, se = mean_and_se(returns)
+    return {"mean": mean, "se": se, "episodes": episodes, "seed": seed, "protocol": PROTOCOL}
 
 
 MINIGRID_SEARCH_ACTIONS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)

@@ -18,6 +18,7 @@ given (``references``); without both, its runs report raw returns. Needs gymnasi
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -27,6 +28,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs import suite
+from envs.scoring import normalized_score
 
 REFERENCE_KEYS = ("random", "optimal")
 PACKAGE_WRAPPERS: dict[str, tuple[str, ...]] = {"minigrid": suite.MINIGRID_WRAPPERS}
@@ -97,6 +99,13 @@ class ResolvedEnv:
             env = getattr(importlib.import_module(module), attribute)(env)
         return env
 
+    def score(self, mean_return: float) -> float:
+        """The normalized score of a mean return (:func:`envs.scoring.normalized_score`); NaN without both
+        references (the run is reported in raw returns) or without episodes."""
+        if self.random_return is None or self.optimal_return is None:
+            return math.nan
+        return normalized_score(mean_return, self.random_return, self.optimal_return)
+
     def record(self) -> dict[str, Any]:
         """JSON description of the task and its references."""
         data: dict[str, Any] = {
@@ -141,20 +150,6 @@ def expand(names: Iterable[str]) -> list[str]:
     return out
 
 
-def _check_available(entry: suite.SuiteEntry) -> None:
-    """A one-line error naming the extra to install when the entry's optional package is missing."""
-    if entry.requires is None:
-        return
-    try:
-        importlib.import_module(entry.requires)
-    except ImportError as error:
-        extra = getattr(entry, "extra", None) or entry.requires
-        raise ValueError(
-            f"suite entry {entry.name!r} needs the optional package {entry.requires!r} ({error}); "
-            f"install it with pip install 'rlfloor[{extra}]'"
-        ) from error
-
-
 def _gym_id(name: str) -> str | None:
     """``name`` as a registered Gymnasium id (importing ``module`` of ``module:EnvId`` first), else None."""
     if ":" in name:
@@ -190,7 +185,8 @@ def check_references(name: str, references: Mapping[str, Any]) -> dict[str, floa
 
 
 def resolve(name: str, references: Mapping[str, Mapping[str, Any]] | None = None) -> ResolvedEnv:
-    """The environment called ``name`` (see the module docstring); one-line ``ValueError`` otherwise.
+    """The environment called ``name`` (see the module docstring); one-line ``ValueError`` otherwise
+    (``ModuleNotFoundError`` for a suite entry whose optional package is missing).
 
     :param references: ``{name: {"random": r, "optimal": o}}``; either key may be missing. Given values
         override a suite entry's.
@@ -198,7 +194,7 @@ def resolve(name: str, references: Mapping[str, Mapping[str, Any]] | None = None
     given = check_references(name, (references or {}).get(name, {}))
     if name in suite.NAMES:
         entry = suite.get_entry(name)
-        _check_available(entry)
+        suite.require(entry)  # ModuleNotFoundError with the install command
         random_return = given.get("random", entry.random_return)
         optimal_return = given.get("optimal", entry.optimal_return)
         source = "given" if given else "suite"

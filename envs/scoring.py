@@ -46,8 +46,16 @@ def _check_reference(random_return: float, optimal_return: float) -> None:
 
 
 def normalized_score(episode_return: float, random_return: float, optimal_return: float) -> float:
-    """Map one return to ``[0, 1]``: 0 at (or below) the random policy, 1 at (or above) the optimum."""
+    """Map one return to ``[0, 1]``: 0 at (or below) the random policy, 1 at (or above) the optimum.
+
+    The project's one score function (the harness scores runs with it through ``ResolvedEnv.score``).
+    A NaN return (no episode to average) scores NaN: unknown, not 0.
+
+    :raises ValueError: for references that cannot define a score (not finite, or optimal <= random).
+    """
     _check_reference(random_return, optimal_return)
+    if math.isnan(float(episode_return)):
+        return math.nan
     value = (float(episode_return) - random_return) / (optimal_return - random_return)
     return float(min(1.0, max(0.0, value)))
 

@@ -19,7 +19,7 @@ Tags select sub-suites:
   published rl-zoo3 configuration, FlatObsWrapper + MLP, under which stock PPO learns nothing),
   ``minatar`` (``'.[minatar]'``: the 5 games at the MinAtar paper's 5M
   frames, also tagged ``cluster``) and ``bsuite`` (``'.[bsuite]'``: bsuite's own deep_sea through shimmy, the
-  external reference for our DeepSea); ``extra`` is the older name of the same set;
+  external reference for our DeepSea);
 * ``nonstationary-tier`` -- where the best behaviour changes while the policy is committed, one kind of
   change each: drifting payoffs (``drifting-bandit``), permuted action meanings (``permuted-grid``), a moving
   goal (``moving-goal-grid``); see ``docs/suite/non-stationary.md``. Their schedules count steps per env
@@ -71,6 +71,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, import_optional
 
 HORIZON_KWARG = "horizon"
 
@@ -90,9 +91,7 @@ def _freeze_hyperparams(name: str, hyperparams: Mapping[str, Mapping[str, Any]])
         if family not in HYPERPARAM_FAMILIES:
             allowed = ", ".join(HYPERPARAM_FAMILIES)
             raise ValueError(f"hyperparams of {name!r}: unknown algorithm family {family!r}; allowed: {allowed}")
-        n_envs = values.get("n_envs", 1)
-        if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-            raise ValueError(f"hyperparams of {name!r}: {family}.n_envs must be an integer >= 1, got {n_envs!r}")
+        check_int(f"hyperparams of {name!r}: {family}.n_envs", values.get("n_envs", 1), 1)
         if not isinstance(values.get("normalize", False), bool):
             raise ValueError(f"hyperparams of {name!r}: {family}.normalize must be a bool, got {values['normalize']!r}")
         policy_kwargs = values.get("policy_kwargs", {})
@@ -461,7 +460,7 @@ def _minatar(name: str, game: str, probes: str) -> SuiteEntry:
             "none: MinAtar defines no maximum and Young & Tian (2019, arXiv:1903.03176) publish learning "
             "curves, not a target; compare raw returns"
         ),
-        tags=("external", "minatar", "extra", "cluster"),
+        tags=("external", "minatar", "cluster"),
         requires="minatar",
         extra="minatar",
         setup="minatar.gym.register_envs",
@@ -690,7 +689,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         budget=20_000,
         probes="bsuite's own deep_sea (via shimmy), the external reference for deepsea-12 (the same task)",
         score=f"{_SCORE}; 1 = always reaches the treasure (return 0.99)",
-        tags=("external", "bsuite", "extra", "deep-exploration"),
+        tags=("external", "bsuite", "deep-exploration"),
         requires="shimmy",
         extra="bsuite",
         **{
@@ -748,6 +747,12 @@ def _import_object(path: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def require(entry: SuiteEntry) -> None:
+    """Import the entry's optional package (if any), or raise ``ModuleNotFoundError`` naming the extra."""
+    if entry.requires is not None:
+        import_optional(entry.requires, entry.extra or entry.requires, f"suite entry {entry.name!r}")
+
+
 def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.Env[Any, Any]:
     """Build the environment of ``entry`` (an entry or its name) with ``overrides`` on top of its kwargs.
 
@@ -768,17 +773,8 @@ def make(entry: SuiteEntry | str, *, n_envs: int = 1, **overrides: Any) -> gym.E
         ModuleNotFoundError: the entry ``requires`` a package that is not installed.
     """
     resolved = get_entry(entry) if isinstance(entry, str) else entry
-    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-        raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
-    if resolved.requires is not None:
-        try:
-            importlib.import_module(resolved.requires)
-        except ModuleNotFoundError as error:
-            hint = f"pip install -e '.[{resolved.extra}]'" if resolved.extra else f"pip install {resolved.requires}"
-            raise ModuleNotFoundError(
-                f"suite entry {resolved.name!r} needs the optional package {resolved.requires!r}; "
-                f"install it with `{hint}`"
-            ) from error
+    check_int("n_envs", n_envs, 1)
+    require(resolved)
     if resolved.setup is not None and resolved.env_id not in gym.registry:
         _import_object(resolved.setup)()
     kwargs = dict(resolved.kwargs)

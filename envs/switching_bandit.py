@@ -78,11 +78,11 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_int,
     check_render_mode,
     invalid_action_error,
 )
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int
 
 MAX_ARMS = 64
 

@@ -75,14 +75,13 @@ from envs._common import (
     Observation,
     ansi_grid,
     cells_to_rgb,
-    check_float,
-    check_int,
     check_render_mode,
     finite_horizon_returns,
     invalid_action_error,
     one_hot_table,
 )
 from envs.scoring import normalized_score
+from rlfloor.checks import check_int, check_number
 
 HUB = -1
 MAX_GOALS = 16
@@ -108,7 +107,7 @@ class SymmetricGoalsEnv(gym.Env[Observation, Action]):
         """Validate the arguments and compute the exact random and optimal reference returns."""
         self.n_goals = check_int("n_goals", n_goals, 2, MAX_GOALS)
         self.length = check_int("length", length, 2, MAX_LENGTH)
-        self.step_cost = check_float("step_cost", step_cost, 0.0, 1.0 / self.length, high_open=True)
+        self.step_cost = check_number("step_cost", step_cost, 0.0, 1.0 / self.length, high_open=True)
         self.horizon = check_int("horizon", horizon, self.length, MAX_HORIZON)
         self.render_mode = check_render_mode(render_mode)
 

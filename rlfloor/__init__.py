@@ -3,7 +3,8 @@
 The library:
 
 * :mod:`rlfloor.policies` -- floored SB3 actor-critic policies (PPO, A2C), :func:`~rlfloor.policies.floored_from_stock`;
-  :mod:`rlfloor.policy_base` -- the mixin they share; :mod:`rlfloor.contrib` -- the maskable ones (MaskablePPO);
+  :mod:`rlfloor.policy_base` -- the mixin they share; :mod:`rlfloor.settings` -- their eight settings, declared
+  once; :mod:`rlfloor.contrib` -- the maskable ones (MaskablePPO);
 * :mod:`rlfloor.distributions` -- the floored action distributions (one floored log-prob function);
 * :mod:`rlfloor.logits` -- temperature, straight-through clipping, logit-range penalty, centered logits;
 * :mod:`rlfloor.schedules` -- schedules of training progress;
@@ -18,8 +19,7 @@ The harness, which nothing above imports:
 * :mod:`rlfloor.experiment` -- run one preset on one env, the content-keyed results store, sweeps on a
   local process pool or Ray, and the rliable report.
 
-Old paths (``rlfloor.maskable``, ``rlfloor.metrics``, ``rlfloor.entropy``, ``rlfloor.rollout``,
-``rlfloor.sweep``, ``rlfloor.ray_backend``, ``rlfloor.report``) re-export the names that moved.
+``rlfloor.maskable`` keeps the policy class names that models saved before 0.2 pickled (nothing else).
 The library knows nothing of the benchmark environments (``envs``) or the agent presets (``agents``).
 """
 

@@ -1,7 +1,10 @@
-"""Argument checks shared by the whole library: one line, naming the value and what is allowed.
+"""Argument checks shared by the whole project (the library, the harness, the agents and the envs): one line,
+naming the value and what is allowed.
 
-Every public constructor of rlfloor validates its arguments with these functions before it
-does any work, so that a bad setting fails at once with a message such as::
+Pure Python (standard library only), so that ``envs`` can use it without torch or SB3
+(``tests/test_layering.py`` checks both). Every public constructor of rlfloor and envs validates
+its arguments with these functions before it does any work, so that a bad setting fails at once
+with a message such as::
 
     ValueError: min_prob=0.6 is outside the allowed range [0, 0.5)
 
@@ -12,17 +15,31 @@ here rather than deep inside a computation.
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
+
+INSTALL_HINT = "pip install 'rlfloor[{extra}]'"
+"""How to install an optional extra, in every message that asks for one (``pip install -e '.[{extra}]'``
+in a clone)."""
+
+
+def _number(x: float) -> str:
+    """``x`` short (``1e+06``, ``0.5``) unless that rounds it (``0.09999999999999998`` stays exact)."""
+    if isinstance(x, int):
+        return str(x)
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    low_text = "-inf" if low is None else f"{low:g}"
-    high_text = "inf" if high is None else f"{high:g}"
+    low_text = "-inf" if low is None else _number(low)
+    high_text = "inf" if high is None else _number(high)
     return f"{left}{low_text}, {high_text}{right}"
 
 
@@ -75,4 +92,20 @@ def check_choice(name: str, value: Any, allowed: Collection[Any]) -> Any:
     return value
 
 
-__all__ = ["check_choice", "check_int", "check_number"]
+def import_optional(module: str, extra: str, needed_by: str) -> ModuleType:
+    """Import an optional package, or raise ``ModuleNotFoundError`` in one line with the install command.
+
+    :param module: the module to import (``"minigrid"``, ``"ray"``).
+    :param extra: the ``pyproject.toml`` extra that installs it.
+    :param needed_by: what needs it, for the message (``"suite entry 'minigrid-doorkey'"``).
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        hint = INSTALL_HINT.format(extra=extra)
+        raise ModuleNotFoundError(
+            f"{needed_by} needs the optional package {module!r} ({error}); install it with {hint}", name=module
+        ) from error
+
+
+__all__ = ["INSTALL_HINT", "check_choice", "check_int", "check_number", "import_optional"]

@@ -26,45 +26,9 @@ Order of application: center, penalty (on the centered logits), clip, temperatur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch as th
 
-from rlfloor.checks import check_number
-
-
-@dataclass(frozen=True)
-class LogitOptions:
-    """Validated logit-transform settings (see the module docstring for their meaning).
-
-    :param temperature: softmax temperature, ``> 0``; 1 leaves logits unchanged.
-    :param logit_clip: clip bound ``c > 0`` (straight-through), or ``None`` for no clipping.
-    :param center_logits: subtract the mean logit of each (sub-)space.
-    :param logit_penalty: weight ``w >= 0`` of the logit-range penalty; 0 disables it.
-    :param logit_penalty_bound: bound ``b > 0`` beyond which logits are penalized.
-    """
-
-    temperature: float = 1.0
-    logit_clip: float | None = None
-    center_logits: bool = False
-    logit_penalty: float = 0.0
-    logit_penalty_bound: float = 5.0
-
-    def __post_init__(self) -> None:
-        check_number("temperature", self.temperature, 0.0, low_open=True)
-        if self.logit_clip is not None:
-            check_number("logit_clip", self.logit_clip, 0.0, low_open=True)
-        if not isinstance(self.center_logits, bool):
-            raise ValueError(f"center_logits must be True or False, got {self.center_logits!r}")
-        check_number("logit_penalty", self.logit_penalty, 0.0)
-        check_number("logit_penalty_bound", self.logit_penalty_bound, 0.0, low_open=True)
-
-    @property
-    def is_identity(self) -> bool:
-        """True when no transform is active (the policy head's logits are used as they are)."""
-        return (
-            self.temperature == 1.0 and self.logit_clip is None and not self.center_logits and self.logit_penalty == 0.0
-        )
+from rlfloor.settings import FloorSettings
 
 
 def straight_through_clip(logits: th.Tensor, bound: float) -> th.Tensor:
@@ -78,16 +42,17 @@ def logit_range_penalty(logits: th.Tensor, bound: float) -> th.Tensor:
 
 
 class LogitTransform:
-    """Applies :class:`LogitOptions` to the flat logits of one or several sub-spaces.
+    """Applies the logit options of :class:`~rlfloor.settings.FloorSettings` to the flat logits of one or
+    several sub-spaces.
 
     Keeps a running sum of the penalty term so its magnitude can be logged
     (``loss/logit_penalty``); :meth:`pop_penalty` returns the mean since the last call.
 
-    :param options: the validated settings.
+    :param options: the validated settings (the floors in them are not read here).
     :param action_dims: sizes of the sub-spaces laid side by side in the logits.
     """
 
-    def __init__(self, options: LogitOptions, action_dims: list[int]):
+    def __init__(self, options: FloorSettings, action_dims: list[int]):
         self.options = options
         self.action_dims = list(action_dims)
         self._penalty_sum = 0.0
@@ -99,7 +64,7 @@ class LogitTransform:
     def __call__(self, logits: th.Tensor, training: bool = False) -> th.Tensor:
         """Transform ``logits``; with ``training=True`` the penalty is attached and recorded."""
         opts = self.options
-        if opts.is_identity:
+        if opts.logits_as_is:
             return logits
         if opts.center_logits:
             logits = th.cat([z - z.mean(dim=-1, keepdim=True) for z in self._split(logits)], dim=-1)

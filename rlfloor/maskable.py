@@ -1,31 +1,20 @@
-"""Old import path of the masked distributions and policies, kept so that existing code and
-saved models (which name ``rlfloor.maskable.FlooredMaskableActorCriticPolicy``) keep working.
+"""The class path that models saved before 0.2 name: ``rlfloor.maskable.FlooredMaskableActorCriticPolicy``.
 
-They now live in :mod:`rlfloor.contrib.distributions` and :mod:`rlfloor.contrib.policies`.
+SB3 pickles a model's policy class by reference (module and name), so this module keeps those names
+importable for ``MaskablePPO.load``; the classes live in :mod:`rlfloor.contrib.policies`. Import them from
+there (``tests/rlfloor/contrib/test_maskable.py`` loads such a saved model).
 """
 
 from __future__ import annotations
 
-from rlfloor.contrib.distributions import (
-    FlooredMaskableCategorical,
-    FlooredMaskableCategoricalDistribution,
-    FlooredMaskableMultiCategoricalDistribution,
-    make_floored_masked_proba_distribution,
-)
 from rlfloor.contrib.policies import (
     FlooredMaskableActorCriticCnnPolicy,
     FlooredMaskableActorCriticPolicy,
     FlooredMaskableMultiInputActorCriticPolicy,
-    FlooredMaskablePolicyMixin,
 )
 
 __all__ = [
     "FlooredMaskableActorCriticCnnPolicy",
     "FlooredMaskableActorCriticPolicy",
-    "FlooredMaskableCategorical",
-    "FlooredMaskableCategoricalDistribution",
-    "FlooredMaskableMultiCategoricalDistribution",
     "FlooredMaskableMultiInputActorCriticPolicy",
-    "FlooredMaskablePolicyMixin",
-    "make_floored_masked_proba_distribution",
 ]

@@ -38,7 +38,8 @@ from stable_baselines3.common.policies import (
 )
 
 from rlfloor.distributions import SUPPORTED_ACTION_SPACES
-from rlfloor.policy_base import FLOOR_KWARGS, FLOOR_KWARGS_DOC, FlooredPolicyMixin
+from rlfloor.policy_base import FlooredPolicyMixin
+from rlfloor.settings import FLOOR_KWARGS, FLOOR_KWARGS_DOC
 
 # sb3-contrib is optional. Its policies import rlfloor.policy_base, never this module, so
 # importing them here makes no cycle (and costs ~10 ms once sb3-contrib is installed).
@@ -98,8 +99,7 @@ def floored_from_stock(model: SelfAlgorithm, **floor_kwargs: Any) -> SelfAlgorit
         model.learn(100_000, reset_num_timesteps=False)
 
     :param model: a model whose policy is a stock actor-critic policy.
-    :param floor_kwargs: the floor settings, any of ``min_prob``, ``min_std``, ``uniform_mix``,
-        ``temperature``, ``logit_clip``, ``center_logits``, ``logit_penalty``, ``logit_penalty_bound``.
+    :param floor_kwargs: the floor settings, any of :data:`rlfloor.settings.FLOOR_KWARGS`.
     :return: ``model``, now with the floored policy.
     :raises ValueError: for an already-floored or unknown policy class, an unknown keyword, or a
         bad floor (before the model is changed).

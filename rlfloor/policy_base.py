@@ -15,6 +15,7 @@ The floor can be given two ways, which are the same distribution:
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,34 +34,9 @@ from rlfloor.distributions import (
     make_floored_proba_distribution,
     multibinary_size,
 )
-from rlfloor.logits import LogitOptions, LogitTransform
-from rlfloor.schedules import ScheduleLike, as_schedule, schedule_bounds
-
-#: The policy keyword arguments that configure the floor and the logit transforms.
-FLOOR_KWARGS = (
-    "min_prob",
-    "min_std",
-    "uniform_mix",
-    "temperature",
-    "logit_clip",
-    "center_logits",
-    "logit_penalty",
-    "logit_penalty_bound",
-)
-
-FLOOR_KWARGS_DOC = """
-    :param min_prob: probability floor for Discrete/MultiDiscrete/MultiBinary actions, in ``[0, 1/K)``
-        (``K`` the largest sub-space, 2 for MultiBinary), or a schedule of ``progress_remaining``.
-    :param min_std: standard-deviation floor for Box actions, ``>= 0``, or a schedule.
-    :param uniform_mix: the floor as a mixing weight ``g`` in ``[0, 1)`` (Exp3's gamma, DreamerV3's
-        unimix): ``min_prob = g / K``. Mutually exclusive with ``min_prob``; may be a schedule.
-    :param temperature: softmax temperature (``> 0``).
-    :param logit_clip: straight-through clipping bound for the logits, or ``None``.
-    :param center_logits: subtract each sub-space's mean logit.
-    :param logit_penalty: weight of the logit-range penalty added to the loss (0: off).
-    :param logit_penalty_bound: logits beyond ``+-bound`` are penalized.
-    :param kwargs: every other argument of the SB3 parent policy.
-"""
+from rlfloor.logits import LogitTransform
+from rlfloor.schedules import ScheduleLike, as_schedule, schedule_bounds, schedule_values
+from rlfloor.settings import FloorSettings, floor_parameters
 
 
 @dataclass(frozen=True)
@@ -102,45 +78,21 @@ class FlooredPolicyMixin:
     )
 
     def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        lr_schedule: Schedule,
-        min_prob: ScheduleLike = 0.0,
-        min_std: ScheduleLike = 0.0,
-        temperature: float = 1.0,
-        logit_clip: float | None = None,
-        center_logits: bool = False,
-        logit_penalty: float = 0.0,
-        logit_penalty_bound: float = 5.0,
-        uniform_mix: ScheduleLike | None = None,
-        **kwargs: Any,
+        self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Schedule, **kwargs: Any
     ):
-        options = LogitOptions(
-            temperature=temperature,
-            logit_clip=logit_clip,
-            center_logits=center_logits,
-            logit_penalty=logit_penalty,
-            logit_penalty_bound=logit_penalty_bound,
-        )
-        self._init_floor(action_space, min_prob, min_std, options, uniform_mix)
-        # The next class in the MRO is the SB3 policy; it calls our _build().
+        # The floor settings (rlfloor.settings.FloorSettings, see __signature__ below) are taken out of
+        # kwargs; the rest go to the next class in the MRO, the SB3 policy, which calls our _build().
+        settings = FloorSettings.pop_from(kwargs)
+        self._init_floor(action_space, settings)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[call-arg]
 
-    def _init_floor(
-        self,
-        action_space: spaces.Space,
-        min_prob: ScheduleLike,
-        min_std: ScheduleLike,
-        logit_options: LogitOptions,
-        uniform_mix: ScheduleLike | None = None,
-    ) -> None:
+    def _init_floor(self, action_space: spaces.Space, settings: FloorSettings) -> None:
         """Validate the exploration settings; runs before the SB3 constructor builds anything."""
         if not isinstance(action_space, self.supported_action_spaces):
             names = ", ".join(cls.__name__ for cls in self.supported_action_spaces)
             raise ValueError(f"unsupported action space {action_space}: {type(self).__name__} supports {names}")
-        self._min_prob_arg, self._min_std_arg, self._uniform_mix_arg = min_prob, min_std, uniform_mix
-        self.logit_options = logit_options
+        self.floor_settings = settings
+        min_prob, min_std, uniform_mix = settings.min_prob, settings.min_std, settings.uniform_mix
         if isinstance(action_space, spaces.Box):
             if callable(min_prob) or min_prob != 0.0 or uniform_mix is not None:
                 name, value = ("min_prob", min_prob) if uniform_mix is None else ("uniform_mix", uniform_mix)
@@ -148,8 +100,8 @@ class FlooredPolicyMixin:
                     f"{name}={value!r} applies to Discrete, MultiDiscrete and MultiBinary actions; "
                     f"for {action_space} use min_std (the Gaussian standard-deviation floor)"
                 )
-            if not logit_options.is_identity:
-                raise ValueError(f"logit options {logit_options} need discrete actions, got {action_space}")
+            if not settings.logits_as_is:
+                raise ValueError(f"logit options {settings.logit_options()} need discrete actions, got {action_space}")
             self.floor_name, floor = "min_std", min_std
             self._action_dims: list[int] = []
             self._n_actions: int | None = None
@@ -157,9 +109,10 @@ class FlooredPolicyMixin:
             if callable(min_std) or min_std != 0.0:
                 raise ValueError(f"min_std={min_std!r} applies to Box actions; for {action_space} use min_prob")
             if isinstance(action_space, spaces.MultiBinary):
-                if not logit_options.is_identity:
+                if not settings.logits_as_is:
                     raise ValueError(
-                        f"logit options {logit_options} need Discrete or MultiDiscrete actions, got {action_space}"
+                        f"logit options {settings.logit_options()} need Discrete or MultiDiscrete actions, "
+                        f"got {action_space}"
                     )
                 self._action_dims = [1] * multibinary_size(action_space)  # one logit per bit
                 self._n_actions = 2
@@ -173,13 +126,13 @@ class FlooredPolicyMixin:
             self._check_floor(floor)
         self.floor_schedule = as_schedule(floor)
         bounds = schedule_bounds(self.floor_schedule)
-        for value in bounds if bounds is not None else (self.floor_schedule(1.0), self.floor_schedule(0.0)):
+        for value in schedule_values(self.floor_schedule):  # over the whole run, before training
             self._check_floor(value)
         self._floor_scheduled = bounds is None or bounds[0] != bounds[1]  # a floor that can change
         self._floor_driven = False
         self._warned_undriven = False
-        self.logit_transform = LogitTransform(logit_options, self._action_dims)
-        self._logits_as_is = logit_options.is_identity  # hot path: skip the transform call
+        self.logit_transform = LogitTransform(settings, self._action_dims)
+        self._logits_as_is = settings.logits_as_is  # hot path: skip the transform call
 
     def _floor_from_mixing_weight(self, min_prob: ScheduleLike, uniform_mix: ScheduleLike) -> ScheduleLike:
         """``min_prob = uniform_mix / K``, for a number or a schedule; ``min_prob`` must be left at 0."""
@@ -283,23 +236,23 @@ class FlooredPolicyMixin:
         """Mean logit-range penalty term (weighted) over the minibatches since the last call."""
         return self.logit_transform.pop_penalty()
 
-    def _floor_constructor_parameters(self) -> dict[str, Any]:
-        opts = self.logit_options
-        return dict(
-            min_prob=self._min_prob_arg,
-            min_std=self._min_std_arg,
-            temperature=opts.temperature,
-            logit_clip=opts.logit_clip,
-            center_logits=opts.center_logits,
-            logit_penalty=opts.logit_penalty,
-            logit_penalty_bound=opts.logit_penalty_bound,
-            uniform_mix=self._uniform_mix_arg,
-        )
-
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data: dict[str, Any] = super()._get_constructor_parameters()  # type: ignore[misc]
-        data.update(self._floor_constructor_parameters())
+        data.update(self.floor_settings.as_kwargs())
         return data
+
+
+# The mixin's signature as inspect (and agents' preset checks) see it: SB3's three positional arguments, the
+# floor settings as keywords with their defaults and types, then **kwargs for the SB3 policy.
+_INIT = FlooredPolicyMixin.__init__
+_INIT.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        *list(inspect.signature(_INIT).parameters.values())[:4],
+        *floor_parameters(),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any),
+    ]
+)
+_INIT.__annotations__ = {**_INIT.__annotations__, **{p.name: p.annotation for p in floor_parameters()}}
 
 
 def _sync_floor_after_load(module: Any, incompatible_keys: Any) -> None:
@@ -308,4 +261,4 @@ def _sync_floor_after_load(module: Any, incompatible_keys: Any) -> None:
         setattr(module.action_dist, module.floor_name, float(module.floor_in_force))
 
 
-__all__ = ["FLOOR_KWARGS", "FLOOR_KWARGS_DOC", "FlooredPolicyMixin", "MixingWeightSchedule"]
+__all__ = ["FlooredPolicyMixin", "MixingWeightSchedule"]

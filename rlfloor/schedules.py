@@ -5,7 +5,10 @@ and 0.0 at the end. A schedule here is any callable ``progress_remaining -> valu
 the two classes below are picklable (so they survive ``model.save()``) and print
 readably in configs and logs.
 
-Where rlfloor's callbacks evaluate a schedule (:class:`RunProgress`):
+Where rlfloor's callbacks evaluate a schedule: one clock, :class:`RunProgress`, for every schedule
+rlfloor drives (the floor, the entropy coefficient, the intrinsic coefficient). It differs from SB3's
+own ``_current_progress_remaining`` (which SB3's learning-rate and clip-range schedules read) on a
+continued ``learn()``, where SB3 restarts part-way:
 
 * **Sampling.** The floor is set before each rollout and the entropy coefficient before each
   update. The first rollout (update) of a run uses the schedule's value at progress 1 (``start``)
@@ -23,8 +26,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from rlfloor.checks import check_int, check_number
 
@@ -102,17 +103,29 @@ def schedule_bounds(schedule: Callable[[float], float]) -> tuple[float, float] |
     return None
 
 
-def progress_remaining(model: Any) -> float:
-    """SB3's training progress of a model: 1 at the start of ``learn()``, 0 at the end.
+SCHEDULE_CHECK_POINTS = 101
+"""Points of progress (``1, 0.99, ..., 0``) at which a schedule of unknown shape is checked before training."""
 
-    This is the value SB3 passes to its own schedules (learning rate, clip range): with
-    ``reset_num_timesteps=False`` it counts the steps of earlier calls too, so a continued run
-    starts part-way. rlfloor's callbacks use :class:`RunProgress` instead.
-    """
-    total = getattr(model, "_total_timesteps", 0)
-    if total <= 0:
-        return 1.0
-    return float(np.clip(1.0 - model.num_timesteps / total, 0.0, 1.0))
+
+def schedule_values(schedule: Callable[[float], float]) -> list[float]:
+    """The values a schedule takes, for checking it before training: its bounds when known (constant,
+    linear), else its values at :data:`SCHEDULE_CHECK_POINTS` evenly spaced points of progress."""
+    bounds = schedule_bounds(schedule)
+    if bounds is not None:
+        return list(bounds)
+    return [float(schedule(1.0 - i / (SCHEDULE_CHECK_POINTS - 1))) for i in range(SCHEDULE_CHECK_POINTS)]
+
+
+def check_schedule(
+    name: str, schedule: Callable[[float], float], low: float | None = None, high: float | None = None, **open_: bool
+) -> None:
+    """Raise a one-line ``ValueError`` if the schedule leaves ``[low, high]`` anywhere over training (see
+    :func:`schedule_values`; ``low_open``/``high_open`` as in :func:`rlfloor.checks.check_number`)."""
+    for value in schedule_values(schedule):
+        try:
+            check_number(name, value, low, high, **open_)
+        except ValueError as error:
+            raise ValueError(f"{error} (the schedule {schedule!r} takes this value during training)") from None
 
 
 class RunProgress:
@@ -130,6 +143,12 @@ class RunProgress:
         self._first = 0
         self._span = 0
         self.last = 1.0
+
+    def begin(self, model: Any, learn_locals: dict[str, Any]) -> None:
+        """Begin a ``learn()`` call from a callback's ``_on_training_start`` (``learn_locals``: its ``self.locals``,
+        which hold ``learn()``'s ``total_timesteps`` and ``reset_num_timesteps``)."""
+        total = int(learn_locals.get("total_timesteps", model.num_timesteps))
+        self.start(model, total, bool(learn_locals.get("reset_num_timesteps", True)))
 
     def start(self, model: Any, total_timesteps: int, reset_num_timesteps: bool = True) -> None:
         """Begin a ``learn()`` call.

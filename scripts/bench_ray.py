@@ -13,7 +13,6 @@ agents are installed), as on a cluster.
 
 from __future__ import annotations
 
-import functools
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,10 +20,11 @@ from pathlib import Path
 
 import tyro
 
-from agents import resolve_agent
+from agents import get_agent
 from envs import resolve
 from rlfloor.experiment import RunStore, grid, plan_spec, run_spec, run_sweep
 from rlfloor.experiment.ray_backend import connect, import_ray
+from rlfloor.experiment.run import Planner
 
 SAME = ("final_score", "final_return", "episodes")  # result fields that must match across backends
 
@@ -47,13 +47,12 @@ class BenchConfig:
 
 def time_sweep(backend: str, config: BenchConfig, out: Path) -> tuple[float, dict[str, tuple[object, ...]]]:
     """Seconds of ``run_sweep`` over the grid on ``backend``, and the results that must match."""
-    env_resolver, agent_resolver = resolve.resolve, resolve_agent
+    planner = Planner(resolve.resolve, get_agent)
     specs = grid(resolve.expand(config.envs), config.agents, range(config.seeds), config.timesteps, {"metrics": False})
-    specs = [plan_spec(spec, env_resolver, agent_resolver) for spec in specs]
-    run_fn = functools.partial(run_spec, env_resolver=env_resolver, agent_resolver=agent_resolver)
+    specs = [plan_spec(spec, planner) for spec in specs]
     store = RunStore(out)
     start = time.perf_counter()
-    summary = run_sweep(specs, run_fn, store, backend=backend, workers=config.workers, progress=False)
+    summary = run_sweep(specs, run_spec, store, backend=backend, workers=config.workers, progress=False)
     seconds = time.perf_counter() - start
     if summary.failed or len(summary.finished) != len(specs):
         raise RuntimeError(f"{backend}: {summary}; see {out}/runs/*/error.json")

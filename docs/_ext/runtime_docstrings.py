@@ -28,6 +28,7 @@ class RuntimeDocstrings(griffe.Extension):
             return
         doc = inspect.getdoc(obj)
         if doc:
-            cls.docstring = griffe.Docstring(
-                doc, parent=cls, parser=loader.docstring_parser, parser_options=loader.docstring_options
-            )
+            # these docstrings document the floor settings, which the policies take as keywords derived from
+            # rlfloor.settings: griffe cannot match them to a static signature or annotation
+            options = {**(loader.docstring_options or {}), "warn_unknown_params": False, "warnings": False}
+            cls.docstring = griffe.Docstring(doc, parent=cls, parser=loader.docstring_parser, parser_options=options)

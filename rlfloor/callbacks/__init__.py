@@ -25,7 +25,6 @@ from rlfloor.callbacks.policy_stats import PolicyStatisticsCallback
 from rlfloor.callbacks.rollout import RolloutEvaluator
 from rlfloor.callbacks.visits import VisitsCallback
 from rlfloor.intrinsic import IntrinsicRewardCallback
-from rlfloor.schedules import progress_remaining  # noqa: F401  (importable from here before; kept)
 
 __all__ = [
     "AdaptiveEntropyCallback",

@@ -23,10 +23,11 @@ import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 
-from rlfloor.callbacks.rollout import evaluate_rollout
+from rlfloor.callbacks._base import EvaluatorCallback
+from rlfloor.callbacks.rollout import RolloutEvaluator
 from rlfloor.checks import check_int, check_number
 from rlfloor.distributions import action_space_sizes, min_entropy_with_floor
-from rlfloor.schedules import RunProgress, ScheduleLike, as_schedule
+from rlfloor.schedules import RunProgress, ScheduleLike, as_schedule, check_schedule
 from rlfloor.stats.policy import CategoricalBatch
 from rlfloor.stats.policy import max_entropy as _max_entropy
 
@@ -58,6 +59,7 @@ class EntropyScheduleCallback(BaseCallback):
     def __init__(self, schedule: ScheduleLike, verbose: int = 0):
         super().__init__(verbose)
         self.schedule = as_schedule(schedule)
+        check_schedule("ent_coef", self.schedule, 0.0)  # over the whole run, before training
         self.progress = RunProgress()
         self._rollout_start = 0
 
@@ -69,8 +71,7 @@ class EntropyScheduleCallback(BaseCallback):
         self.logger.record("entropy/coef", coef)
 
     def _on_training_start(self) -> None:
-        total = int(self.locals.get("total_timesteps", self.model.num_timesteps))
-        self.progress.start(self.model, total, bool(self.locals.get("reset_num_timesteps", True)))
+        self.progress.begin(self.model, self.locals)
         self._apply(self.progress.last)
 
     def _on_rollout_start(self) -> None:
@@ -83,13 +84,14 @@ class EntropyScheduleCallback(BaseCallback):
         return True
 
 
-class AdaptiveEntropyCallback(BaseCallback):
+class AdaptiveEntropyCallback(EvaluatorCallback):
     """Adapt ``model.ent_coef`` so the policy's entropy tracks a target (dual ascent).
 
     The constraint "entropy >= target" gets a Lagrange multiplier, the entropy
     coefficient ``alpha``. After each rollout the policy's entropy on the rollout's
-    states is measured exactly (as a fraction of the maximum, valid actions only) and
-    ``log alpha`` moves against the gap::
+    states is measured exactly (as a fraction of the maximum, valid actions only) by a
+    :class:`~rlfloor.callbacks.rollout.RolloutEvaluator`, the one forward pass the metric callbacks
+    use too, and ``log alpha`` moves against the gap::
 
         log alpha += lr * (target_fraction - measured_fraction) * n_transitions / 1000
 
@@ -102,7 +104,11 @@ class AdaptiveEntropyCallback(BaseCallback):
         (or 0.01 when that is 0).
     :param lr: step size of the dual ascent on ``log alpha`` per 1,000 transitions.
     :param coef_bounds: ``(min, max)`` the coefficient is kept within.
-    :param max_samples: states evaluated per rollout (evenly spaced subsample).
+    :param max_samples: states evaluated per rollout (evenly spaced subsample), by this callback's own
+        evaluator.
+    :param evaluator: an evaluator to read instead (placed before this callback, evaluating every rollout).
+        The default, an evaluator of its own, keeps training independent of what else is logged:
+        sharing the metrics' evaluator would change the states evaluated with the metrics settings.
     """
 
     def __init__(
@@ -112,9 +118,11 @@ class AdaptiveEntropyCallback(BaseCallback):
         lr: float = 0.5,
         coef_bounds: tuple[float, float] = (1e-5, 1.0),
         max_samples: int = 4096,
+        evaluator: RolloutEvaluator | None = None,
         verbose: int = 0,
     ):
-        super().__init__(verbose)
+        self.max_samples = check_int("max_samples", max_samples, 1)
+        super().__init__(evaluator, verbose, max_samples=self.max_samples, policy_every=1, keep_previous=False)
         self.target_fraction = check_number("target_fraction", target_fraction, 0.0, 1.0, low_open=True, high_open=True)
         if initial_coef is not None:
             initial_coef = check_number("initial_coef", initial_coef, 0.0, low_open=True)
@@ -127,7 +135,6 @@ class AdaptiveEntropyCallback(BaseCallback):
             raise ValueError(f"coef_bounds={coef_bounds!r} must satisfy 0 < min <= max < inf")
         self.initial_coef = initial_coef
         self.coef_bounds = (low, high)
-        self.max_samples = check_int("max_samples", max_samples, 1)
         self.log_coef = math.nan
         self.measured_fraction = math.nan
 
@@ -160,7 +167,7 @@ class AdaptiveEntropyCallback(BaseCallback):
             )
 
     def _on_rollout_end(self) -> None:
-        rollout = evaluate_rollout(self.model, max_samples=self.max_samples)
+        rollout = self.evaluator.current()
         if not isinstance(rollout, CategoricalBatch):
             return
         top = rollout.max_entropy()
@@ -177,9 +184,6 @@ class AdaptiveEntropyCallback(BaseCallback):
         self.logger.record("entropy/coef", self.coef)
         self.logger.record("entropy/target", self.target_fraction)
         self.logger.record("entropy/measured", self.measured_fraction)
-
-    def _on_step(self) -> bool:
-        return True
 
 
 __all__ = [

@@ -33,7 +33,7 @@ class FloorScheduleCallback(BaseCallback):
             )
         # learn() hands its locals to on_training_start: the call's target and whether it continues.
         self._total = int(self.locals.get("total_timesteps", self.model.num_timesteps))
-        self.progress.start(self.model, self._total, bool(self.locals.get("reset_num_timesteps", True)))
+        self.progress.begin(self.model, self.locals)
 
     def _update(self, progress_remaining: float) -> None:
         policy: Any = self.model.policy

@@ -34,7 +34,6 @@ from rlfloor.callbacks.losses import LossTermsCallback
 from rlfloor.callbacks.policy_stats import PolicyStatisticsCallback
 from rlfloor.callbacks.rollout import Observations, RolloutEvaluator
 from rlfloor.callbacks.visits import VisitsCallback
-from rlfloor.stats.coverage import StateVisitCounter
 
 
 class ExplorationMetricsCallback(CallbackList):
@@ -111,32 +110,6 @@ class ExplorationMetricsCallback(CallbackList):
 
     def _on_rollout_start(self) -> None:
         self.loss_terms.on_rollout_start()  # the one child with work at rollout start
-
-    # The counters of VisitsCallback, where users of the single callback found them.
-    @property
-    def visits(self) -> StateVisitCounter:
-        """Counts of the distinct states visited (see :class:`VisitsCallback`)."""
-        return self.visit_counts.visits
-
-    @property
-    def first_reward_step(self) -> int | None:
-        """Env steps up to and including the first positive reward (``None`` before it)."""
-        return self.visit_counts.first_reward_step
-
-    @property
-    def first_reward_episode(self) -> int | None:
-        """1-based index of the episode holding the first positive reward."""
-        return self.visit_counts.first_reward_episode
-
-    @property
-    def steps(self) -> int:
-        """Env steps seen (all envs)."""
-        return self.visit_counts.steps
-
-    @property
-    def episodes(self) -> int:
-        """Episodes ended."""
-        return self.visit_counts.episodes
 
 
 __all__ = ["ExplorationMetricsCallback"]

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import (
@@ -133,19 +132,6 @@ def evaluate_states(
     else:
         valid = [th.ones_like(lp, dtype=th.bool) for lp in log_probs]
     return CategoricalBatch(log_probs=log_probs, valid=valid)
-
-
-def evaluate_rollout(model: BaseAlgorithm, max_samples: int | None = None) -> PolicyBatch | None:
-    """The policy's distributions on the last rollout's states (see :func:`evaluate_states`).
-
-    :param model: an on-policy SB3 algorithm right after ``collect_rollouts`` (e.g. in ``_on_rollout_end``).
-    :param max_samples: evaluate at most this many states (evenly spaced), to bound the cost.
-    """
-    buffer: RolloutBuffer = model.rollout_buffer  # type: ignore[attr-defined]
-    observations = rollout_observations(buffer)
-    index = sample_index(rollout_size(observations), max_samples)
-    observations, masks = take_states(observations, rollout_masks(buffer), index)
-    return evaluate_states(model.policy, observations, masks)
 
 
 def _split(batch: PolicyBatch, sizes: list[int]) -> list[PolicyBatch]:
@@ -320,7 +306,6 @@ __all__ = [
     "Observations",
     "RolloutEvaluator",
     "categorical_log_probs",
-    "evaluate_rollout",
     "evaluate_states",
     "rollout_actions",
     "rollout_masks",

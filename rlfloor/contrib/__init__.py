@@ -4,5 +4,5 @@ distributions and policies for ``MaskablePPO``.
 * :mod:`rlfloor.contrib.distributions` -- the floor over each state's *valid* actions;
 * :mod:`rlfloor.contrib.policies` -- ``FlooredMaskableActorCriticPolicy`` and its Cnn/MultiInput variants.
 
-The old path :mod:`rlfloor.maskable` re-exports both.
+Models saved before 0.2 name the policies' old path, :mod:`rlfloor.maskable`, which keeps only those names.
 """

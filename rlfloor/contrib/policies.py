@@ -14,7 +14,8 @@ from sb3_contrib.common.maskable.policies import (
 )
 
 from rlfloor.contrib.distributions import make_floored_masked_proba_distribution
-from rlfloor.policy_base import FLOOR_KWARGS_DOC, FlooredPolicyMixin
+from rlfloor.policy_base import FlooredPolicyMixin
+from rlfloor.settings import FLOOR_KWARGS_DOC
 
 
 class FlooredMaskablePolicyMixin(FlooredPolicyMixin):

@@ -5,23 +5,26 @@ resolvers, see :mod:`rlfloor.experiment.run`).
 
 * :mod:`~rlfloor.experiment.store` -- the results folder: one atomic writer, runs keyed by their
   resolved settings, file locks;
-* :mod:`~rlfloor.experiment.run` -- the unit of work: train a preset on an env, score it, write the run;
+* :mod:`~rlfloor.experiment.run` -- the unit of work: plan a run once (every check, before any work), train
+  it, score it, write the run;
 * :mod:`~rlfloor.experiment.backends` -- the backend interface and the local process pool;
 * :mod:`~rlfloor.experiment.ray_backend` -- the Ray backend (optional ``ray`` extra);
 * :mod:`~rlfloor.experiment.sweep` -- the driver loop: resume, locks, crash isolation, retries;
-* :mod:`~rlfloor.experiment.cli` -- what the command-line scripts share: the sweep flags, the printed sweep;
+* :mod:`~rlfloor.experiment.cli` -- what the commands (:mod:`rlfloor_cli`) share: the sweep flags, the printed
+  sweep, one-line refusals;
 * :mod:`~rlfloor.experiment.references` -- measured random references, cached in the results folder;
 * :mod:`~rlfloor.experiment.report` -- rliable statistics, Markdown tables and figures (``report`` extra).
 """
 
 from rlfloor.experiment.backends import Backend, LocalBackend, bind_to_parent, execute_run
-from rlfloor.experiment.run import RunSettings, plan, plan_spec, run_spec, train_run
+from rlfloor.experiment.run import Planner, RunSettings, plan, plan_spec, run_spec, train_run
 from rlfloor.experiment.store import RunSpec, RunStore, atomic_path, grid, write_json_atomic, write_text_atomic
 from rlfloor.experiment.sweep import SweepSummary, make_backend, run_sweep
 
 __all__ = [
     "Backend",
     "LocalBackend",
+    "Planner",
     "RunSettings",
     "RunSpec",
     "RunStore",

@@ -1,4 +1,5 @@
-"""What the harness's command-line scripts share (``scripts/compare.py``, ``scripts/deepsea_scaling.py``).
+"""What the harness's commands share (``rlfloor-train``, ``rlfloor-compare``, ``rlfloor-scaling``; see
+:mod:`rlfloor_cli`).
 
 A script's config dataclass embeds :class:`SweepOptions` without a flag prefix, so every script spells the
 sweep flags the same way (``--workers``, ``--backend``, ``--address``, ``--cpus-per-run``,
@@ -7,16 +8,18 @@ sweep flags the same way (``--workers``, ``--backend``, ``--address``, ``--cpus-
     sweep: Annotated[SweepOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=SweepOptions)
 
 and runs its grid with :func:`run_sweep_cli`, which prints what happened the same way in every script.
-Errors are one-line ``ValueError`` messages naming the flag, the value and what is allowed.
+Errors are one-line ``ValueError`` messages naming the flag, the value and what is allowed; a command
+refuses them with :func:`refuse` (``error: ...`` on stderr, exit status 2, as argument parsers do).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.experiment.backends import RunFn
@@ -63,6 +66,38 @@ def check_out(out: str) -> Path:
     return path
 
 
+MAX_SEEDS = 10_000
+"""Most seeds per grid cell a command accepts (``--seeds``): more is a typo, not a study."""
+
+REFUSED = 2
+"""Exit status of a refused command (bad input; nothing was written), as argparse and tyro use."""
+
+T = TypeVar("T")
+
+
+def refuse(error: BaseException) -> NoReturn:
+    """Print ``error: <message>`` (one line) on stderr and exit with :data:`REFUSED`."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(REFUSED)
+
+
+def checked(step: Callable[[], T]) -> T:
+    """Run a checking step (validation, planning); refuse its ``ValueError`` / ``ImportError`` in one line."""
+    try:
+        return step()
+    except (ValueError, ImportError) as error:
+        refuse(error)
+
+
+def check_run_dir(path: Path) -> Path:
+    """A run folder to be created or reused: its parent must be a writable folder, and it must not be a file."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"run folder {str(path)!r} is a file, not a folder")
+    check_out(str(path.parent))
+    return path
+
+
 def absolute_path(path: str | None) -> str | None:
     """``path`` made absolute (workers may run in another folder, or on another machine's mount), or None."""
     return str(Path(path).resolve()) if path else None
@@ -106,4 +141,15 @@ def exit_if_failed(summary: SweepSummary) -> None:
         sys.exit(1)
 
 
-__all__ = ["SweepOptions", "absolute_path", "check_out", "exit_if_failed", "run_sweep_cli"]
+__all__ = [
+    "MAX_SEEDS",
+    "REFUSED",
+    "SweepOptions",
+    "absolute_path",
+    "check_out",
+    "check_run_dir",
+    "checked",
+    "exit_if_failed",
+    "refuse",
+    "run_sweep_cli",
+]

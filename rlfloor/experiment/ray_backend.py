@@ -11,7 +11,8 @@ ever live on the driver's machine and a sweep can be resumed by either backend:
 
 The run function travels to the workers by reference (a module-level function, or a
 ``functools.partial`` over such functions): the modules it names must be installed on every node, as
-``rlfloor``, ``envs`` and ``agents`` are by ``pip install``. No module source is shipped.
+``rlfloor``, ``envs`` and ``agents`` are by ``pip install``; :func:`ship_by_value` sends the code of a
+module the nodes cannot import (a user's own script) with every task.
 
 Without an address, :func:`connect` starts a private single-machine instance: its node address is
 127.0.0.1, it sends no usage statistics and makes no cloud-metadata requests (its processes, the tasks
@@ -33,8 +34,10 @@ import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from rlfloor.checks import import_optional
 from rlfloor.experiment.backends import Backend, Outcome, RunFn, bind_to_parent, execute_run
 from rlfloor.experiment.store import RunSpec
 
@@ -58,13 +61,20 @@ _DEATHS = ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError")  # the wor
 
 def import_ray() -> Any:
     """Import Ray or fail with the install command."""
-    try:
-        import ray
-    except ImportError as error:
-        raise ImportError(
-            f"the Ray backend needs Ray, which is not importable ({error}): pip install 'rlfloor[ray]'"
-        ) from error
-    return ray
+    return import_optional("ray", "ray", "the Ray backend")
+
+
+def ship_by_value(*modules: ModuleType) -> None:
+    """Send these modules' code with every Ray task instead of importing them on the workers.
+
+    For a run function defined in a module the cluster's nodes cannot import (a user's own script on a
+    multi-machine cluster); rlfloor's own modules are installed with the package and need no shipping.
+    """
+    import_ray()
+    from ray import cloudpickle
+
+    for module in modules:
+        cloudpickle.register_pickle_by_value(module)
 
 
 @contextlib.contextmanager
@@ -234,4 +244,13 @@ class RayBackend(Backend):
             self._connected_here = False
 
 
-__all__ = ["DEFAULT_RESOURCES", "LOCAL_ENV", "RayBackend", "connect", "import_ray", "run_task", "task_options"]
+__all__ = [
+    "DEFAULT_RESOURCES",
+    "LOCAL_ENV",
+    "RayBackend",
+    "connect",
+    "import_ray",
+    "run_task",
+    "ship_by_value",
+    "task_options",
+]

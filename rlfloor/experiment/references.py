@@ -1,20 +1,19 @@
 """Random reference returns measured once and cached in the results folder.
 
-An env without a known random reference (any Gymnasium id outside the suite) gets one measured: the mean
-return of ``episodes`` uniform-random episodes (actions from the seeded action space), with its standard
-error. The measurement is stored in ``{results}/references.json`` with ``episodes``, ``se`` and the env's
-description, and reused while that description is unchanged.
+An env without a known random reference (any Gymnasium id outside the suite) gets one measured by the
+caller's protocol (the project's is ``envs.references.measure_random_return``: uniform-random episodes,
+with the standard error), passed in as a function: this module only keeps the measurement. It is stored
+in ``{results}/references.json`` with the env's description and reused while that description, the
+number of episodes and the protocol are unchanged.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from filelock import FileLock
 
 from rlfloor.checks import check_int
@@ -23,44 +22,22 @@ from rlfloor.experiment.store import write_json_atomic
 DEFAULT_EPISODES = 1000
 CACHE_NAME = "references.json"
 
-
-def measure_random_return(
-    make_env: Callable[[], Any], episodes: int = DEFAULT_EPISODES, seed: int = 0
-) -> dict[str, Any]:
-    """Mean return of the uniform-random policy over ``episodes`` episodes, with its standard error.
-
-    Episode ``i`` resets with ``seed + i``; actions come from the action space seeded with ``seed``.
-    """
-    check_int("episodes", episodes, 2)
-    env = make_env()
-    env.action_space.seed(seed)
-    returns = np.empty(episodes)
-    steps = 0
-    try:
-        for i in range(episodes):
-            env.reset(seed=seed + i)
-            total, done = 0.0, False
-            while not done:
-                _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-                total += float(reward)
-                steps += 1
-                done = terminated or truncated
-            returns[i] = total
-    finally:
-        env.close()
-    se = float(returns.std(ddof=1) / math.sqrt(episodes))
-    return {"mean": float(returns.mean()), "se": se, "episodes": episodes, "seed": seed, "steps": steps}
+Measure = Callable[[int], Mapping[str, Any]]
+"""``measure(episodes) -> {"mean", "se", "episodes", "protocol", ...}``: one measurement of one env."""
 
 
 def cached_random_return(
-    root: Path, name: str, record: Mapping[str, Any], make_env: Callable[[], Any], episodes: int = DEFAULT_EPISODES
+    root: Path, name: str, record: Mapping[str, Any], measure: Measure, protocol: str, episodes: int = DEFAULT_EPISODES
 ) -> tuple[dict[str, Any], bool]:
     """The random reference of env ``name`` from ``root/references.json``, measured and stored if missing.
 
-    :param record: the env's description; a cached value for another description or episode count is
-        measured again.
+    :param record: the env's description.
+    :param measure: the measurement, e.g. ``functools.partial(envs.references.measure_random_return, env.make)``.
+    :param protocol: names the measurement (``envs.references.PROTOCOL``). A cached value for another
+        description, episode count or protocol is measured again.
     :return: the measurement and whether it came from the cache.
     """
+    check_int("episodes", episodes, 2)
     root.mkdir(parents=True, exist_ok=True)
     path = root / CACHE_NAME
     with FileLock(root / f".{CACHE_NAME}.lock"):
@@ -72,12 +49,13 @@ def cached_random_return(
             cache = {}
         stored = cache.get(name)
         wanted = json.loads(json.dumps(dict(record), default=str))
-        if isinstance(stored, dict) and stored.get("env") == wanted and stored.get("episodes") == episodes:
+        key = {"env": wanted, "episodes": episodes, "protocol": protocol}
+        if isinstance(stored, dict) and all(stored.get(k) == v for k, v in key.items()):
             return stored, True
-        measured = {**measure_random_return(make_env, episodes), "env": wanted}
+        measured = {**dict(measure(episodes)), **key}
         cache[name] = measured
         write_json_atomic(path, cache)
         return measured, False
 
 
-__all__ = ["CACHE_NAME", "DEFAULT_EPISODES", "cached_random_return", "measure_random_return"]
+__all__ = ["CACHE_NAME", "DEFAULT_EPISODES", "Measure", "cached_random_return"]

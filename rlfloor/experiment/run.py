@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import itertools
+import json
 import math
 import sys
 import time
@@ -43,6 +44,8 @@ DEFAULT_TIMESTEPS = 50_000
 FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
 SPECIAL_HYPERPARAMS = ("n_envs", "normalize", "policy_kwargs")
 EVAL_SEED_OFFSET = 10_000
+MAX_SEED = 2**32 - 1 - EVAL_SEED_OFFSET  # numpy and SB3 seed with 32-bit integers; evaluation adds the offset
+MAX_ENVS = 1024  # parallel envs of one run (DummyVecEnv steps them in one process)
 
 
 class EnvLike(Protocol):
@@ -75,6 +78,9 @@ class EnvLike(Protocol):
     def make(self, n_envs: int = 1) -> Any:
         """A fresh environment (``n_envs`` copies will run side by side)."""
 
+    def score(self, mean_return: float) -> float:
+        """Normalized score of a mean return, in [0, 1]; NaN without both references or without episodes."""
+
     def record(self) -> dict[str, Any]:
         """JSON description of the task and its references (part of the run's key)."""
 
@@ -99,6 +105,17 @@ class AgentLike(Protocol):
 
     def check_kwargs(self, algo_kwargs: Mapping[str, Any] | None = None) -> None:
         """Raise a one-line ``ValueError`` for settings the algorithm or the policy does not accept."""
+
+    def check_build(
+        self,
+        env: Any,
+        seed: int,
+        overrides: Mapping[str, Any],
+        timesteps: int,
+        policy_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Build the model and its callbacks on ``env`` and start them as ``learn(timesteps)`` would, without
+        training; a one-line ``ValueError`` for anything the run would refuse."""
 
     def build(
         self,
@@ -152,12 +169,14 @@ class RunSettings:
     """Settings that change the results, hence part of a run's key (with the env, the agent and the
     hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity) do not."""
 
-    def __post_init__(self) -> None:
-        check_int("seed", self.seed, 0)
+    def check(self) -> None:
+        """Raise a one-line ``ValueError`` naming the first bad setting (:func:`plan` calls it; not done at
+        construction, so that a command-line parser can build the settings and the plan refuse them)."""
+        check_int("seed", self.seed, 0, MAX_SEED)
         if self.timesteps is not None:
             check_int("timesteps", self.timesteps, 1)
         if self.n_envs is not None:
-            check_int("n_envs", self.n_envs, 1)
+            check_int("n_envs", self.n_envs, 1, MAX_ENVS)
         check_int("eval_episodes", self.eval_episodes, 0)
         check_int("checkpoint_freq", self.checkpoint_freq, 0)
         check_int("curve_points", self.curve_points, 1)
@@ -234,8 +253,10 @@ def check_compatible(agent: AgentLike, env: EnvLike) -> None:
         raise ValueError(f"agent {agent.name!r} needs an env with action_masks(); {env.name!r} has none")
 
 
-def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> Plan:
-    """Resolve and check a run before any work: names, compatibility, budget and keyword arguments."""
+def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: AgentResolver, build: bool = True) -> Plan:
+    """Resolve and check a run before any work: its settings, names, compatibility, budget, keyword
+    arguments and (``build=True``) everything it will build (:func:`check_build`)."""
+    settings.check()
     env = env_resolver(settings.env)
     agent = agent_resolver(settings.agent)
     check_compatible(agent, env)
@@ -254,7 +275,62 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
         raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
     policy_kwargs = resolve_policy_kwargs(env_params.get("policy_kwargs"), env.name)
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
-    return Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
+    run = Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
+    if build:
+        check_build(run)
+    return run
+
+
+def check_build(run: Plan) -> None:
+    """Build what the run will use, once, without training: the env, the model with its hyperparameters
+    (SB3's own checks and the policy's), every callback started as ``learn()`` starts it, and every schedule
+    over the whole run. One-line ``ValueError`` naming the env and agent otherwise."""
+    env: VecEnv = make_vec_env(lambda: run.env.make(run.n_envs), n_envs=1, seed=run.settings.seed)
+    try:
+        if run.normalize:
+            env = VecNormalize(env)
+        run.agent.check_build(env, run.settings.seed, run.algo_kwargs, run.timesteps, run.policy_kwargs)
+    except (ValueError, TypeError, AssertionError, RuntimeError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"{run.agent.name!r} on {run.env.name!r}: {first}") from error
+    finally:
+        env.close()
+
+
+class Planner:
+    """Plans runs once each, for a whole grid: every env and agent name resolved once, every distinct
+    (env, agent, hyperparameters) pair built once (:func:`check_build`), each run keyed once.
+
+    :param env_resolver: name -> env (called once per name).
+    :param agent_resolver: name -> agent (called once per name; read a presets file before, not in it).
+    """
+
+    def __init__(self, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> None:
+        self.envs: dict[str, EnvLike] = {}
+        self.agents: dict[str, AgentLike] = {}
+        self._env_resolver, self._agent_resolver = env_resolver, agent_resolver
+        self._built: set[str] = set()
+
+    def env(self, name: str) -> EnvLike:
+        """The env called ``name``, resolved on first use."""
+        if name not in self.envs:
+            self.envs[name] = self._env_resolver(name)
+        return self.envs[name]
+
+    def agent(self, name: str) -> AgentLike:
+        """The agent called ``name``, resolved on first use."""
+        if name not in self.agents:
+            self.agents[name] = self._agent_resolver(name)
+        return self.agents[name]
+
+    def plan(self, settings: RunSettings) -> Plan:
+        """:func:`plan` with the cached names; the build check runs once per distinct (env, agent, hyperparameters)."""
+        run = plan(settings, self.env, self.agent, build=False)
+        built = json.dumps([run.env.record(), run.agent.to_dict(), run.hyperparams()], sort_keys=True, default=str)
+        if built not in self._built:
+            check_build(run)
+            self._built.add(built)
+        return run
 
 
 class EpisodeLog(BaseCallback):
@@ -280,14 +356,6 @@ class EpisodeLog(BaseCallback):
             if episode is not None:
                 self.episodes.append((self.num_timesteps, float(episode["r"]), int(episode["l"])))
         return True
-
-
-def score_of(env: EnvLike, mean_return: float) -> float:
-    """Normalized score of a mean return, clipped to [0, 1] (NaN without both references or episodes)."""
-    low, high = env.random_return, env.optimal_return
-    if low is None or high is None or math.isnan(mean_return) or not high > low:
-        return math.nan
-    return float(min(1.0, max(0.0, (mean_return - low) / (high - low))))
 
 
 def fill_forward(values: list[float]) -> list[float]:
@@ -316,7 +384,7 @@ def learning_curve(
         inside = (ends > low) & (ends <= high)
         values.append(float(returns[inside].mean()) if inside.any() else math.nan)
     filled = fill_forward(values)
-    return {"steps": edges[1:].tolist(), "return": filled, "score": [score_of(env, value) for value in filled]}
+    return {"steps": edges[1:].tolist(), "return": filled, "score": [env.score(value) for value in filled]}
 
 
 def evaluate(model: Any, train_env: VecEnv, plan_: Plan) -> float:
@@ -393,7 +461,7 @@ def train_run(
         "timesteps": run.timesteps,
         "episodes": len(episodes.episodes),
         "final_return": final_return,
-        "final_score": score_of(run.env, final_return),
+        "final_score": run.env.score(final_return),
         "auc_return": float(np.nanmean(curve["return"])) if episodes.episodes else math.nan,
         "auc_score": float(np.nanmean(curve["score"])) if normalized and episodes.episodes else math.nan,
         "curve": curve,
@@ -405,7 +473,7 @@ def train_run(
     if settings.eval_episodes:
         eval_return = evaluate(model, env, run)
         result["eval_return"] = eval_return
-        result["eval_score"] = score_of(run.env, eval_return)
+        result["eval_score"] = run.env.score(eval_return)
     env.close()
     if settings.save_model:
         with atomic_path(run_dir / "model.zip") as tmp:
@@ -425,17 +493,18 @@ def settings_from_spec(spec: RunSpec) -> RunSettings:
     return RunSettings(env=spec.env, agent=spec.agent, seed=spec.seed, timesteps=spec.timesteps, **fields)
 
 
-def plan_spec(spec: RunSpec, env_resolver: EnvResolver, agent_resolver: AgentResolver) -> RunSpec:
-    """``spec`` carrying its resolved settings (its content key); raises before any work if it is invalid."""
-    return spec.with_settings(plan(settings_from_spec(spec), env_resolver, agent_resolver).key_settings())
+def plan_spec(spec: RunSpec, planner: Planner) -> RunSpec:
+    """``spec`` carrying its plan and its resolved settings (its content key); raises before any work if it is
+    invalid. The sweep ships the plan to the worker (:func:`run_spec`), which resolves nothing again."""
+    run = planner.plan(settings_from_spec(spec))
+    return spec.with_settings(run.key_settings(), run)
 
 
-def run_spec(
-    spec: RunSpec, run_dir: Path, *, env_resolver: EnvResolver, agent_resolver: AgentResolver
-) -> dict[str, Any]:
-    """A sweep's run function: ``functools.partial(run_spec, env_resolver=..., agent_resolver=...)``."""
-    run = plan(settings_from_spec(spec), env_resolver, agent_resolver)
-    return train_run(run, run_dir, command=f"sweep run {spec.run_id}")
+def run_spec(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
+    """A sweep's run function: train the plan the driver shipped with the spec (:func:`plan_spec`)."""
+    if not isinstance(spec.plan, Plan):
+        raise ValueError(f"run {spec.run_id} carries no plan: plan it with plan_spec() in the driver")
+    return train_run(spec.plan, run_dir, command=f"sweep run {spec.run_id}")
 
 
 __all__ = [
@@ -446,7 +515,9 @@ __all__ = [
     "EnvResolver",
     "EpisodeLog",
     "Plan",
+    "Planner",
     "RunSettings",
+    "check_build",
     "check_compatible",
     "family",
     "learning_curve",
@@ -454,7 +525,6 @@ __all__ = [
     "plan_spec",
     "resolve_policy_kwargs",
     "run_spec",
-    "score_of",
     "settings_from_spec",
     "train_run",
 ]

@@ -26,7 +26,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,9 @@ class RunSpec:
     :param timesteps: training budget in environment steps.
     :param options: extra JSON-serializable settings passed through to the run function.
     :param settings: canonical JSON of everything that determines the run's result (see
-        :func:`rlfloor.experiment.run.resolved_settings`); empty: the spec itself is the settings.
+        :meth:`rlfloor.experiment.run.Plan.key_settings`); empty: the spec itself is the settings.
+    :param plan: the run as the driver planned it (:class:`rlfloor.experiment.run.Plan`), shipped with the spec
+        to the worker so that it is not resolved again there; not part of the key or of :meth:`to_dict`.
     """
 
     env: str
@@ -131,6 +133,7 @@ class RunSpec:
     timesteps: int
     options: tuple[tuple[str, Any], ...] = ()
     settings: str = field(default="", compare=False, repr=False)
+    plan: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.timesteps, bool) or not isinstance(self.timesteps, int) or self.timesteps <= 0:
@@ -148,9 +151,9 @@ class RunSpec:
         """Content key of the run: of :attr:`settings` when given, else of :meth:`to_dict`."""
         return settings_key(json.loads(self.settings) if self.settings else self.to_dict())
 
-    def with_settings(self, settings: Mapping[str, Any]) -> RunSpec:
-        """A copy carrying ``settings`` (stored canonically)."""
-        return RunSpec(self.env, self.agent, self.seed, self.timesteps, self.options, canonical_json(settings))
+    def with_settings(self, settings: Mapping[str, Any], plan: Any = None) -> RunSpec:
+        """A copy carrying ``settings`` (stored canonically) and the driver's ``plan`` of the run."""
+        return RunSpec(self.env, self.agent, self.seed, self.timesteps, self.options, canonical_json(settings), plan)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSpec:
@@ -160,8 +163,8 @@ class RunSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, stored in every result."""
-        data = asdict(self)
-        data.pop("settings")
+        data: dict[str, Any] = {"env": self.env, "agent": self.agent, "seed": self.seed, "timesteps": self.timesteps}
+        data["options"] = dict(self.options)
         data["options"] = dict(self.options)
         return data
 

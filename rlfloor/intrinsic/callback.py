@@ -25,8 +25,9 @@ bootstrapping: the bonus of step ``t`` never reaches the actions that led to it.
    ``collect_rollouts`` does.
 
 Scales are separate and logged: ``ext_coef`` (fixed) and ``coef`` (fixed or any schedule of
-``progress_remaining``); with ``normalize=True`` the bonus is divided by a running standard
-deviation of the discounted intrinsic returns (Burda et al. 2018, section 2.4).
+``progress_remaining``, on the clock of rlfloor's other schedules, :class:`rlfloor.schedules.RunProgress`);
+with ``normalize=True`` the bonus is divided by a running standard deviation of the discounted intrinsic
+returns (Burda et al. 2018, section 2.4).
 
 Episodic or not. With ``episodic=True`` (default) the bonus is part of one reward, cut at episode
 ends like the extrinsic one, and the policy's single value head learns the sum. With
@@ -78,7 +79,7 @@ from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.intrinsic.counts import SimHashCounter, check_exact_space, check_integer_values, exact_counter
 from rlfloor.intrinsic.episodic import E3B, EpisodicCounts, NovelD, Rollout
 from rlfloor.intrinsic.rnd import RND, check_rnd_space, embedding_network
-from rlfloor.schedules import LinearSchedule, as_schedule, progress_remaining, schedule_bounds
+from rlfloor.schedules import LinearSchedule, RunProgress, as_schedule, check_schedule
 from rlfloor.stats.coverage import StateVisitCounter
 
 METHODS = ("count", "simhash", "rnd", "episodic-count", "noveld", "e3b")
@@ -313,9 +314,7 @@ def _as_coef(value: Any) -> Callable[[float], float]:
     if not callable(value):
         check_number("coef", value, 0.0)
     schedule = as_schedule(value)
-    bounds = schedule_bounds(schedule)
-    if bounds is not None and bounds[0] < 0:
-        raise ValueError(f"coef={value!r} takes negative values; the intrinsic coefficient must be >= 0")
+    check_schedule("coef", schedule, 0.0)  # over the whole run, before training
     return schedule
 
 
@@ -375,6 +374,8 @@ class IntrinsicRewardCallback(BaseCallback):
                 f"critic_kwargs {sorted(set(self.critic_kwargs) - allowed_critic)} not in {sorted(allowed_critic)}"
             )
         self.state: IntrinsicState | None = None
+        self.progress = RunProgress()
+        self._progress = 1.0  # of the rollout being collected
         self._next_obs: NDArray[np.generic] | None = None
         self._obs: NDArray[np.generic] | None = None
         """``s_t`` of every step and the observation after the last one: ``(n_steps + 1, n_envs, ...)``."""
@@ -429,11 +430,15 @@ class IntrinsicRewardCallback(BaseCallback):
         return np.where(np.abs(raw - nearest) <= SNAP_TO_INTEGER, nearest, raw)
 
     # -- per step ------------------------------------------------------------------------------
+    def _on_training_start(self) -> None:
+        self.progress.begin(self.model, self.locals)
+
     def _on_rollout_start(self) -> None:
         self._step = 0
         model = cast(OnPolicyAlgorithm, self.model)
         normalizer = self._obs_normalizer
         self._first_obs = np.array(model._last_obs if normalizer is None else normalizer.get_original_obs(), copy=True)
+        self._progress = self.progress.at(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
         normalizer = self._obs_normalizer
@@ -482,7 +487,7 @@ class IntrinsicRewardCallback(BaseCallback):
             scaled = self.state.normalize_rewards(raw)
         else:
             scaled = raw
-        coef = float(self.coef(progress_remaining(model)))
+        coef = float(self.coef(self._progress))
         if coef < 0 or not np.isfinite(coef):
             raise ValueError(f"the intrinsic coefficient schedule gave coef={coef!r}; it must be a finite number >= 0")
         intrinsic = (coef * scaled).astype(np.float32)

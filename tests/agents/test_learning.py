@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents import resolve_agent
+from agents import get_agent
 from envs.resolve import resolve
 from rlfloor.experiment import RunSettings, plan, train_run
 
@@ -19,7 +19,7 @@ def final_scores(env: str, agent: str, timesteps: int, seeds: range, out: Path) 
         settings = RunSettings(
             env=env, agent=agent, seed=seed, timesteps=timesteps, metrics=False, tensorboard=False, save_model=False
         )
-        result = train_run(plan(settings, resolve, resolve_agent), out / f"{env}__{agent}__s{seed}")
+        result = train_run(plan(settings, resolve, get_agent), out / f"{env}__{agent}__s{seed}")
         scores.append(result["final_score"])
     return np.array(scores)
 

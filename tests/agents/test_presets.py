@@ -62,7 +62,6 @@ def test_user_presets_from_json(tmp_path: Path) -> None:
                 "ppo-floor-5": {
                     "algo": "ppo",
                     "description": "PPO, 5% floor",
-                    "floored": True,
                     "policy_kwargs": {"min_prob": 0.05},
                     "floor_anneal": None,
                     "baseline": "ppo",
@@ -115,13 +114,11 @@ def test_rlfloor_policy_follows_from_the_settings() -> None:
     assert AgentSpec("x", "ppo", "d", policy="rlfloor").uses_rlfloor_policy  # forced: a floor of 0
 
 
-def test_deprecated_floored_still_works(tmp_path: Path) -> None:
+def test_the_old_floored_field_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "presets.json"
     path.write_text(json.dumps({"x": {"algo": "ppo", "description": "d", "floored": True}}))
-    spec = load_presets(path)["x"]
-    assert spec.policy == "rlfloor" and spec.uses_rlfloor_policy and "floored" not in spec.to_dict()
-    with pytest.warns(DeprecationWarning, match="floored"):
-        assert AgentSpec("y", "ppo", "d", floored=True).uses_rlfloor_policy  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="unknown fields \\['floored'\\]"):
+        load_presets(path)
 
 
 def test_missing_or_broken_preset_file(tmp_path: Path) -> None:

@@ -113,13 +113,13 @@ def test_suite_make_extends_the_time_limit_with_the_horizon() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"length": 1}, r"length must be in \[2, 1000\], got 1"),
-        ({"p_right": 0.0}, r"p_right must be in \(0.0, 1.0\], got 0.0"),
-        ({"p_right": 0.9, "p_slip": 0.2}, r"p_slip must be in \[0.0, 0.0999"),
-        ({"small_reward": 1.0}, r"small_reward must be in \[0.0, 1.0\), got 1.0"),
-        ({"large_reward": 0}, r"large_reward must be in \(0.0, 1000000.0\], got 0"),
-        ({"horizon": 0}, r"horizon must be in \[1, 100000\], got 0"),
-        ({"length": "6"}, r"length must be an integer"),
+        ({"length": 1}, r"length=1 is outside the allowed range \[2, 1000\]"),
+        ({"p_right": 0.0}, r"p_right=0\.0 is outside the allowed range \(0, 1\]"),
+        ({"p_right": 0.9, "p_slip": 0.2}, r"p_slip=.* is outside the allowed range \[0, 0.0999"),
+        ({"small_reward": 1.0}, r"small_reward=1\.0 is outside the allowed range \[0, 1\)"),
+        ({"large_reward": 0}, r"large_reward=0 is outside the allowed range \(0, 1e\+06\]"),
+        ({"horizon": 0}, r"horizon=0 is outside the allowed range \[1, 100000\]"),
+        ({"length": "6"}, r"length=.* must be an integer"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs: dict[str, Any], message: str) -> None:

@@ -198,14 +198,14 @@ def test_registered_without_time_limit_and_size_kwarg_sets_episode_length() -> N
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"size": 1}, r"size must be in \[2, 100\], got 1"),
-        ({"size": 101}, r"size must be in \[2, 100\], got 101"),
-        ({"size": 4.0}, r"size must be an integer"),
-        ({"size": True}, r"size must be an integer"),
-        ({"mapping_seed": -1}, r"mapping_seed must be in \[0, inf\], got -1"),
-        ({"move_cost": 1.0}, r"move_cost must be in \[0.0, 1.0\), got 1.0"),
-        ({"move_cost": -0.1}, r"move_cost must be in"),
-        ({"move_cost": float("nan")}, r"move_cost must be in"),
+        ({"size": 1}, r"size=1 is outside the allowed range \[2, 100\]"),
+        ({"size": 101}, r"size=101 is outside the allowed range \[2, 100\]"),
+        ({"size": 4.0}, r"size=.* must be an integer"),
+        ({"size": True}, r"size=.* must be an integer"),
+        ({"mapping_seed": -1}, r"mapping_seed=\-1 is outside the allowed range \[0, inf\)"),
+        ({"move_cost": 1.0}, r"move_cost=1\.0 is outside the allowed range \[0, 1\)"),
+        ({"move_cost": -0.1}, r"move_cost=.* is outside the allowed range"),
+        ({"move_cost": float("nan")}, r"move_cost=.* is outside the allowed range"),
         ({"stochastic": "yes"}, r"stochastic must be a bool"),
     ],
 )

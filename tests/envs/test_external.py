@@ -140,4 +140,4 @@ def test_a_missing_extra_names_the_extra_to_install(entry: SuiteEntry, monkeypat
     with pytest.raises(ModuleNotFoundError) as excinfo:
         make(entry)
     message = str(excinfo.value)
-    assert "\n" not in message and f"pip install -e '.[{entry.extra}]'" in message and entry.name in message
+    assert "\n" not in message and f"pip install 'rlfloor[{entry.extra}]'" in message and entry.name in message

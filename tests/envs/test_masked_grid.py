@@ -196,8 +196,8 @@ def test_bad_layouts_raise_value_error(layout: Any, message: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"step_cost": 1 / 14}, r"step_cost must be in \[0.0, 0.0714"),
-        ({"horizon": 13}, r"horizon must be in \[14, 100000\], got 13"),
+        ({"step_cost": 1 / 14}, r"step_cost=.* is outside the allowed range \[0, 0.0714"),
+        ({"horizon": 13}, r"horizon=13 is outside the allowed range \[14, 100000\]"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs: dict[str, Any], message: str) -> None:

@@ -41,3 +41,17 @@ def test_score_returns_rejects_empty_and_non_finite() -> None:
         score_returns([], 0.0, 1.0)
     with pytest.raises(ValueError, match="finite"):
         score_returns([0.5, math.nan], 0.0, 1.0)
+
+
+def test_one_score_function_and_its_nan_semantics() -> None:
+    """The harness scores through ResolvedEnv.score, which is normalized_score, NaN without references."""
+    import math
+
+    from envs.resolve import resolve
+
+    assert math.isnan(normalized_score(math.nan, 0.0, 1.0))  # no episodes: unknown, not 0
+    suite_env = resolve("deepsea-6")
+    assert suite_env.random_return is not None and suite_env.optimal_return is not None
+    assert suite_env.score(suite_env.optimal_return) == 1.0 and suite_env.score(-1e9) == 0.0
+    assert math.isnan(resolve("CartPole-v1").score(100.0))  # no references: raw returns
+    assert resolve("CartPole-v1", {"CartPole-v1": {"random": 20.0, "optimal": 500.0}}).score(260.0) == 0.5

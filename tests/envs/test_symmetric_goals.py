@@ -111,10 +111,10 @@ def test_truncates_at_horizon_and_registration_matches() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_goals": 1}, r"n_goals must be in \[2, 16\], got 1"),
-        ({"length": 1}, r"length must be in \[2, 100\], got 1"),
-        ({"step_cost": 0.2}, r"step_cost must be in \[0.0, 0.2\), got 0.2"),
-        ({"horizon": 4}, r"horizon must be in \[5, 100000\], got 4"),
+        ({"n_goals": 1}, r"n_goals=1 is outside the allowed range \[2, 16\]"),
+        ({"length": 1}, r"length=1 is outside the allowed range \[2, 100\]"),
+        ({"step_cost": 0.2}, r"step_cost=0\.2 is outside the allowed range \[0, 0\.2\)"),
+        ({"horizon": 4}, r"horizon=4 is outside the allowed range \[5, 100000\]"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs: dict[str, Any], message: str) -> None:

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
-from rlfloor.entropy import (
+from rlfloor.callbacks.entropy import (
     AdaptiveEntropyCallback,
     EntropyScheduleCallback,
     floor_entropy_fraction,
@@ -59,9 +59,8 @@ def test_schedule_sets_coefficient_before_each_update() -> None:
 
 
 def test_schedule_rejects_negative_coefficients() -> None:
-    model = PPO("MlpPolicy", gym.make("CartPole-v1"), **SMALL_PPO)
-    with pytest.raises(ValueError, match=r"gave -0\.1; allowed range is \[0, inf\)"):
-        model.learn(64, callback=EntropyScheduleCallback(-0.1))
+    with pytest.raises(ValueError, match=r"^ent_coef=-0\.1 is outside the allowed range \[0, inf\)"):
+        EntropyScheduleCallback(-0.1)  # at construction, before any training
 
 
 @pytest.mark.parametrize("algo", [PPO, A2C])
@@ -132,3 +131,17 @@ def test_adaptive_rejects_box_actions() -> None:
     model = A2C("MlpPolicy", gym.make("Pendulum-v1"), n_steps=8, device="cpu")
     with pytest.raises(ValueError, match="needs Discrete or MultiDiscrete actions"):
         model.learn(16, callback=AdaptiveEntropyCallback(0.5))
+
+
+def test_adaptive_entropy_reads_a_rollout_evaluator() -> None:
+    """Its entropy is the evaluator's (the metrics' forward pass): its own by default, or a shared one."""
+    from rlfloor.callbacks import RolloutEvaluator
+
+    own = AdaptiveEntropyCallback(target_fraction=0.5, lr=2.0, max_samples=64)
+    assert isinstance(own.evaluator, RolloutEvaluator) and own.evaluator.max_samples == 64
+    PPO("MlpPolicy", "CartPole-v1", **SMALL_PPO).learn(128, callback=own)
+    evaluator = RolloutEvaluator(max_samples=64, policy_every=1)
+    shared = AdaptiveEntropyCallback(target_fraction=0.5, lr=2.0, evaluator=evaluator)
+    PPO("MlpPolicy", "CartPole-v1", **SMALL_PPO).learn(128, callback=[evaluator, shared])
+    assert shared.evaluator is evaluator
+    assert shared.measured_fraction == own.measured_fraction and shared.log_coef == own.log_coef

@@ -8,7 +8,8 @@ import pytest
 import torch as th
 
 from rlfloor.distributions import FlooredCategoricalDistribution
-from rlfloor.logits import LogitOptions, LogitTransform, logit_range_penalty, straight_through_clip
+from rlfloor.logits import LogitTransform, logit_range_penalty, straight_through_clip
+from rlfloor.settings import FloorSettings
 
 
 def test_straight_through_clip_forward_clips_backward_is_identity() -> None:
@@ -21,7 +22,7 @@ def test_straight_through_clip_forward_clips_backward_is_identity() -> None:
 
 def test_clip_guarantees_minimum_probability() -> None:
     k, c, t = 5, 1.5, 2.0
-    transform = LogitTransform(LogitOptions(logit_clip=c, temperature=t), [k])
+    transform = LogitTransform(FloorSettings(logit_clip=c, temperature=t), [k])
     z = th.tensor([[1e4, 1e4, 1e4, 1e4, -1e4], [3.0, -3.0, 0.0, 0.0, 0.0], [1e4, -1e4, -1e4, -1e4, -1e4]])
     probs = th.softmax(transform(z), dim=-1)
     bound = 1.0 / (1.0 + (k - 1) * math.exp(2 * c / t))
@@ -31,14 +32,14 @@ def test_clip_guarantees_minimum_probability() -> None:
 
 def test_temperature_scales_logits() -> None:
     z = th.tensor([[2.0, 0.0, -1.0]])
-    out = LogitTransform(LogitOptions(temperature=4.0), [3])(z)
+    out = LogitTransform(FloorSettings(temperature=4.0), [3])(z)
     assert th.allclose(th.softmax(out, -1), th.softmax(z / 4.0, -1))
 
 
 def test_centering_changes_neither_distribution_nor_gradient() -> None:
     z = th.tensor([[2.0, 0.0, -1.0, 5.0, 1.0]], requires_grad=True)
     z_ref = z.detach().clone().requires_grad_(True)
-    centered = LogitTransform(LogitOptions(center_logits=True), [2, 3])(z)
+    centered = LogitTransform(FloorSettings(center_logits=True), [2, 3])(z)
     # each sub-space sums to zero
     assert th.allclose(centered[:, :2].sum(-1), th.zeros(1), atol=1e-6)
     assert th.allclose(centered[:, 2:].sum(-1), th.zeros(1), atol=1e-6)
@@ -54,7 +55,7 @@ def test_centering_changes_neither_distribution_nor_gradient() -> None:
 def test_penalty_gradient_equals_adding_penalty_to_loss() -> None:
     weight, bound = 0.3, 1.0
     z0 = th.tensor([[3.0, 0.0, -2.5], [0.5, 0.2, -0.1], [-4.0, 2.0, 1.5]])
-    transform = LogitTransform(LogitOptions(logit_penalty=weight, logit_penalty_bound=bound), [3])
+    transform = LogitTransform(FloorSettings(logit_penalty=weight, logit_penalty_bound=bound), [3])
 
     z = z0.clone().requires_grad_(True)
     policy_loss = -th.log_softmax(transform(z, training=True), -1)[:, 0].mean()
@@ -70,7 +71,7 @@ def test_penalty_gradient_equals_adding_penalty_to_loss() -> None:
 
 
 def test_penalty_not_recorded_outside_training() -> None:
-    transform = LogitTransform(LogitOptions(logit_penalty=1.0, logit_penalty_bound=0.1), [2])
+    transform = LogitTransform(FloorSettings(logit_penalty=1.0, logit_penalty_bound=0.1), [2])
     z = th.tensor([[5.0, -5.0]], requires_grad=True)
     transform(z, training=False).sum().backward()
     assert th.equal(z.grad, th.ones_like(z))  # type: ignore[arg-type]
@@ -78,7 +79,7 @@ def test_penalty_not_recorded_outside_training() -> None:
 
 
 def test_transforms_compose_with_floor() -> None:
-    transform = LogitTransform(LogitOptions(logit_clip=10.0, center_logits=True, temperature=0.5), [4])
+    transform = LogitTransform(FloorSettings(logit_clip=10.0, center_logits=True, temperature=0.5), [4])
     dist = FlooredCategoricalDistribution(4, 0.05).proba_distribution(transform(th.tensor([[1e4, 0.0, 0.0, -1e4]])))
     assert th.all(dist.distribution.probs >= 0.05 - 1e-6)
 
@@ -96,4 +97,4 @@ def test_transforms_compose_with_floor() -> None:
 )
 def test_bad_options_are_rejected(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        LogitOptions(**kwargs)  # type: ignore[arg-type]
+        FloorSettings(**kwargs)  # type: ignore[arg-type]

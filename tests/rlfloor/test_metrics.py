@@ -28,16 +28,15 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from rlfloor.callbacks import AdaptiveEntropyCallback, ExplorationMetricsCallback, policy_stats
 from rlfloor.callbacks.gradients import loop_per_sample_gradients, vmap_per_sample_gradients
 from rlfloor.distributions import floored_log_probs
-from rlfloor.metrics import (
+from rlfloor.policies import FlooredActorCriticPolicy
+from rlfloor.stats import (
     StateVisitCounter,
     gradient_coherence,
     kl_divergence,
     n_observation_states,
     policy_statistics,
 )
-from rlfloor.policies import FlooredActorCriticPolicy
-from rlfloor.rollout import RolloutPolicy
-from rlfloor.stats.policy import grouped_policy_statistics
+from rlfloor.stats.policy import CategoricalBatch, grouped_policy_statistics
 
 SMALL_PPO: dict[str, Any] = dict(n_steps=128, batch_size=64, n_epochs=2, seed=0, device="cpu")
 Scalars = dict[str, list[tuple[int, float]]]
@@ -95,9 +94,9 @@ def assert_frequencies_sum_to_one(scalars: Scalars, prefix: str, n_actions: int)
         assert total == pytest.approx(1.0, abs=1e-5)
 
 
-def rollout_from_logits(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> RolloutPolicy:
+def rollout_from_logits(logits: th.Tensor, min_prob: float, mask: th.Tensor | None = None) -> CategoricalBatch:
     valid = th.ones_like(logits, dtype=th.bool) if mask is None else mask
-    return RolloutPolicy(log_probs=[floored_log_probs(logits, min_prob, mask)], valid=[valid])
+    return CategoricalBatch(log_probs=[floored_log_probs(logits, min_prob, mask)], valid=[valid])
 
 
 class ScoreAtEpisodeEnd(gym.Wrapper):
@@ -236,7 +235,7 @@ def test_kl_divergence_is_exact() -> None:
     # masked actions (probability 0 in the old policy) add nothing, whatever the new policy says
     mask = th.tensor([[True, True, False, True]] * 5)
     masked_old = rollout_from_logits(a, 0.0, mask)
-    shifted = RolloutPolicy(log_probs=[th.where(mask, masked_old.log_probs[0], th.zeros(5, 4))], valid=[mask])
+    shifted = CategoricalBatch(log_probs=[th.where(mask, masked_old.log_probs[0], th.zeros(5, 4))], valid=[mask])
     assert th.all(kl_divergence(masked_old, shifted) < 1e-9)
 
 
@@ -315,9 +314,10 @@ def test_first_reward_counts_vector_steps_in_env_order() -> None:
     callback.on_step()
     # 3 steps before, then envs 0, 1, 2 of the second vector step: env 2 is step 6; one episode
     # ended before the vector step and one (env 0) ended before env 2 within it
-    assert callback.first_reward_step == 6
-    assert callback.first_reward_episode == 3
-    assert callback.steps == 6 and callback.episodes == 3
+    visits = callback.visit_counts
+    assert visits.first_reward_step == 6
+    assert visits.first_reward_episode == 3
+    assert visits.steps == 6 and visits.episodes == 3
 
 
 # --------------------------------------------------------------------------- TensorBoard integration
@@ -417,7 +417,7 @@ def test_rollout_before_a_dump_is_always_evaluated(tmp_path: Path) -> None:
 
 def test_masked_ppo_floor_over_valid_actions(tmp_path: Path, masked_env_factory: Callable[[], gym.Env]) -> None:
     sb3_contrib = pytest.importorskip("sb3_contrib")
-    from rlfloor.maskable import FlooredMaskableActorCriticPolicy
+    from rlfloor.contrib.policies import FlooredMaskableActorCriticPolicy
 
     min_prob = 0.1
     model = sb3_contrib.MaskablePPO(

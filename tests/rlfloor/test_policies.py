@@ -76,7 +76,7 @@ def test_save_load_round_trips_every_setting(tmp_path: Path) -> None:
     assert loaded.policy.min_prob == pytest.approx(0.123)
     assert loaded.policy.action_dist.min_prob == pytest.approx(0.123)
     assert loaded.policy.floor_schedule == LinearSchedule(0.2, 0.05)
-    assert loaded.policy.logit_options == model.policy.logit_options
+    assert loaded.policy.floor_settings == model.policy.floor_settings
     params = loaded.policy._get_constructor_parameters()
     for key, value in kwargs.items():
         assert params.get(key, loaded.policy_kwargs.get(key)) == value
@@ -85,7 +85,7 @@ def test_save_load_round_trips_every_setting(tmp_path: Path) -> None:
     # the policy alone round-trips too
     model.policy.save(str(tmp_path / "policy.pt"))
     alone = FlooredActorCriticPolicy.load(str(tmp_path / "policy.pt"))
-    assert alone.min_prob == pytest.approx(0.123) and alone.logit_options == model.policy.logit_options
+    assert alone.min_prob == pytest.approx(0.123) and alone.floor_settings == model.policy.floor_settings
 
 
 def test_floor_schedule_follows_progress() -> None:
@@ -258,3 +258,22 @@ def test_uniform_mix_is_validated(kwargs: dict[str, Any], message: str) -> None:
         FlooredActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(4), lambda _: 3e-4, **kwargs)
     with pytest.raises(ValueError, match="use min_std"):
         FlooredActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Box(-1, 1, (2,)), lambda _: 3e-4, uniform_mix=0.1)
+
+
+def test_the_floor_settings_are_declared_once() -> None:
+    """The policies' keyword parameters, docstrings and saved arguments all come from FloorSettings."""
+    import dataclasses
+    import inspect
+
+    from rlfloor.contrib.policies import FlooredMaskableActorCriticPolicy
+    from rlfloor.settings import FLOOR_KWARGS, FLOOR_KWARGS_DOC, FloorSettings
+
+    assert tuple(f.name for f in dataclasses.fields(FloorSettings)) == FLOOR_KWARGS and len(FLOOR_KWARGS) == 8
+    for cls in (FlooredActorCriticPolicy, FlooredMaskableActorCriticPolicy):
+        keywords = [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
+        assert tuple(keywords) == FLOOR_KWARGS
+        assert all(f":param {name}:" in (cls.__doc__ or "") for name in FLOOR_KWARGS)
+    assert FLOOR_KWARGS_DOC.count(":param ") == len(FLOOR_KWARGS) + 1  # and **kwargs
+    model = PPO(FlooredActorCriticPolicy, "CartPole-v1", policy_kwargs={"temperature": 2.0}, device="cpu")
+    saved = model.policy._get_constructor_parameters()
+    assert {k: saved[k] for k in FLOOR_KWARGS} == {**FloorSettings().as_kwargs(), "temperature": 2.0}

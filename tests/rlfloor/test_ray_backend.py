@@ -29,8 +29,8 @@ ray = pytest.importorskip("ray")
 if _SWITCH_SET_HERE:
     del os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]
 
-from rlfloor import ray_backend  # noqa: E402
-from rlfloor.sweep import RunSpec, RunStore, grid, run_sweep  # noqa: E402
+from rlfloor.experiment import RunSpec, RunStore, grid, run_sweep  # noqa: E402
+from rlfloor.experiment import ray_backend as ray_backend  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -49,3 +49,18 @@ def test_bad_schedules_are_rejected(factory: object, message: str) -> None:
 def test_schedules_pickle() -> None:
     schedule = LinearSchedule(0.2, 0.01, 0.8)
     assert pickle.loads(pickle.dumps(schedule)) == schedule
+
+
+def test_schedules_are_checked_over_the_whole_run_at_construction() -> None:
+    """A schedule that leaves its range anywhere (not only at its ends) fails before training."""
+    from rlfloor.callbacks import EntropyScheduleCallback, IntrinsicRewardCallback
+    from rlfloor.schedules import check_schedule, schedule_values
+
+    with pytest.raises(ValueError, match=r"^ent_coef=-0\.05 is outside the allowed range \[0, inf\)"):
+        EntropyScheduleCallback(LinearSchedule(0.05, -0.05))
+    dips = lambda p: 0.1 - 0.8 * p * (1 - p)  # noqa: E731  (0.1 at both ends, -0.1 in the middle)
+    assert min(schedule_values(dips)) < 0 < dips(0.0) and dips(1.0) > 0
+    with pytest.raises(ValueError, match="takes this value during training"):
+        check_schedule("coef", dips, 0.0)
+    with pytest.raises(ValueError, match=r"^coef=-0\.002\d* is outside"):
+        IntrinsicRewardCallback(method="count", coef=dips)

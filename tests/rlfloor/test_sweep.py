@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rlfloor.sweep import RunSpec, RunStore, grid, run_sweep, write_json_atomic
+from rlfloor.experiment import RunSpec, RunStore, grid, run_sweep, write_json_atomic
 
 
 def fake_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:

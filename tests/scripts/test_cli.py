@@ -16,7 +16,14 @@ import pytest
 import tyro
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = {"train.py": "TrainConfig", "compare.py": "CompareConfig", "bench_ray.py": "BenchConfig"}
+SCRIPTS = {
+    "train.py": ("rlfloor_cli.train", "TrainConfig"),
+    "compare.py": ("rlfloor_cli.compare", "CompareConfig"),
+    "deepsea_scaling.py": ("rlfloor_cli.scaling", "ScalingConfig"),
+    "measure_references.py": ("rlfloor_cli.references", "Config"),
+    "bench_ray.py": ("scripts/bench_ray.py", "BenchConfig"),
+}
+"""Each script and where its config dataclass lives (a command's module, or the script itself)."""
 
 
 def load_script(name: str) -> ModuleType:
@@ -52,7 +59,9 @@ def field_docs(config: type) -> dict[str, str]:
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_help_documents_every_option(script: str) -> None:
-    docs = field_docs(getattr(load_script(script), SCRIPTS[script]))
+    where, name = SCRIPTS[script]
+    module = load_script(script) if where.startswith("scripts/") else importlib.import_module(where)
+    docs = field_docs(getattr(module, name))
     assert docs and all(docs.values()), [name for name, doc in docs.items() if not doc]
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), "--help"], capture_output=True, text=True, timeout=120

@@ -23,9 +23,9 @@ PRESETS = {
         "algo_kwargs": {"n_steps": 64},
         "baseline": "ppo-small",
     },
-    # min_prob=0.9 is invalid for 2 actions: every run of this preset raises in its worker
-    # ("floored" is the deprecated alias of "policy": "rlfloor", still accepted)
-    "broken": {"algo": "ppo", "description": "fails", "floored": True, "policy_kwargs": {"min_prob": 0.9}},
+    # SB3 accepts n_epochs=0 and then fails in train() after the first rollout: every run of this preset
+    # raises in its worker, past the planning checks (which refuse what can be refused before any work)
+    "broken": {"algo": "ppo", "description": "fails", "algo_kwargs": {"n_steps": 64, "n_epochs": 0}},
 }
 
 
@@ -61,7 +61,7 @@ def test_grid_runs_and_failures_are_isolated(sweep: tuple[Path, subprocess.Compl
     assert "8 finished, 0 already done, 4 failed" in done.stdout
     errors = sorted(out.glob("runs/*__broken__*/error.json"))
     assert len(errors) == 4
-    assert "min_prob=0.9 is outside the allowed range" in json.loads(errors[0].read_text())["traceback"]
+    assert "approx_kl_divs" in json.loads(errors[0].read_text())["traceback"]
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 8 and {r["agent"] for r in rows} == {"ppo-small", "ppo-small-floor"}
     curves = list(csv.DictReader((out / "curves.csv").open()))
@@ -149,6 +149,7 @@ def test_edited_preset_is_retrained_and_named(sweep: tuple[Path, subprocess.Comp
 BAD_PRESETS = {
     "typo": {"algo": "ppo", "description": "", "algo_kwargs": {"n_step": 64}},
     "wrong-type": {"algo": "ppo", "description": "", "policy_kwargs": {"min_prob": "0.1"}},
+    "floor-too-high": {"algo": "ppo", "description": "", "policy_kwargs": {"min_prob": 0.9}},
 }
 
 
@@ -169,6 +170,8 @@ BAD_PRESETS = {
         (["--out", "{file}/sub"], "is not writable"),
         (["--agents", "typo", "--presets", "{presets}"], "agent 'typo': algo_kwargs: PPO has no argument 'n_step'"),
         (["--agents", "wrong-type", "--presets", "{presets}"], "min_prob='0.1' does not fit"),
+        (["--agents", "floor-too-high", "--presets", "{presets}"], "'floor-too-high' on 'deepsea-6': min_prob=0.9"),
+        (["--seeds", "1000000000000"], "--seeds=1000000000000 is outside the allowed range [1, 10000]"),
     ],
 )
 def test_bad_arguments_fail_in_one_line_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
@@ -178,7 +181,7 @@ def test_bad_arguments_fail_in_one_line_before_any_work(tmp_path: Path, args: li
     if "--out" not in args:
         args += ["--out", str(tmp_path / "o")]
     done = run_compare(args, cwd=tmp_path, timeout=120)
-    assert done.returncode != 0 and message in done.stderr, (args, done.stderr)
+    assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()  # nothing created, nothing trained

@@ -4,46 +4,32 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
-from agents import resolve_agent
+from agents import get_agent
 from envs.scoring import bsuite_logged_episodes, deep_sea_score, deep_sea_solved_episode
 from rlfloor.experiment import RunSpec
+from rlfloor.experiment.run import Planner
+from rlfloor_cli import scaling
 from tests.scripts.test_cli import field_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "deepsea_scaling.py"
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("deepsea_scaling", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["deepsea_scaling"] = module  # dataclasses resolve their annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-scaling = load_script()
-
-
 def train(tmp_path: Path, agent: str, size: int, seed: int, max_episodes: int, horizon: str) -> dict[str, Any]:
     """One real run through the script's run function (in this process)."""
     options = tuple(sorted({"max_episodes": max_episodes, "horizon": horizon, "metrics": False}.items()))
     spec = RunSpec(scaling.env_name(size), agent, seed, max_episodes * size, options)
-    spec = scaling.plan_scaling_spec(spec, scaling.deep_sea_env, resolve_agent)
-    result: dict[str, Any] = scaling.scaling_run(
-        spec, tmp_path / spec.run_id, env_resolver=scaling.deep_sea_env, agent_resolver=resolve_agent
-    )
+    spec = scaling.plan_scaling_spec(spec, Planner(scaling.deep_sea_env, get_agent))
+    result: dict[str, Any] = scaling.scaling_run(spec, tmp_path / spec.run_id)
     return result
 
 
@@ -196,7 +182,7 @@ def test_the_stopping_protocol_is_part_of_a_run_key(tmp_path: Path) -> None:
         ({"agents": ["ppo-mask"]}, "agent 'ppo-mask' needs an env with action_masks()"),
         ({"horizon": "forever"}, "--horizon='forever' is not one of 'budget', 'score'"),
         ({"episodes": 0}, "--episodes=0 is outside the allowed range [1, inf)"),
-        ({"seeds": 0}, "--seeds=0 is outside the allowed range [1, inf)"),
+        ({"seeds": 0}, "--seeds=0 is outside the allowed range [1, 10000]"),
     ],
 )
 def test_bad_input_is_refused_before_any_work(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
@@ -209,7 +195,7 @@ def test_bad_input_is_refused_before_any_work(tmp_path: Path, changes: dict[str,
 
 def test_bad_input_on_the_command_line_is_one_line(tmp_path: Path) -> None:
     done = run_script("--sizes", "10", "1", "--out", str(tmp_path / "o"), cwd=tmp_path)
-    assert done.returncode == 1 and not (tmp_path / "o").exists()
+    assert done.returncode == 2 and not (tmp_path / "o").exists()
     assert done.stderr == "error: --sizes=1 is outside the allowed range [2, 100]\n"
 
 

@@ -30,7 +30,6 @@ def test_train_end_to_end(tmp_path: Path) -> None:
                 "ppo-floor-small": {
                     "algo": "ppo",
                     "description": "small PPO with a 10% floor",
-                    "floored": True,
                     "policy_kwargs": {"min_prob": 0.1},
                     "algo_kwargs": {"n_steps": 128, "batch_size": 64},
                 }

@@ -1,4 +1,4 @@
-"""The one-job callbacks: old import paths, standalone use, one shared evaluation per rollout."""
+"""The one-job callbacks: standalone use, one shared evaluation per rollout."""
 
 from __future__ import annotations
 
@@ -17,30 +17,6 @@ from rlfloor.callbacks import (
     VisitsCallback,
 )
 from tests.rlfloor.test_metrics import read_events, values
-
-
-def test_old_import_paths_still_work() -> None:
-    import rlfloor.callbacks as callbacks
-    import rlfloor.callbacks.entropy as entropy_new
-    import rlfloor.stats as stats
-    from rlfloor import entropy, metrics, rollout, schedules
-
-    assert metrics.ExplorationMetricsCallback is callbacks.ExplorationMetricsCallback
-    for name in (
-        "StateVisitCounter",
-        "gradient_coherence",
-        "kl_divergence",
-        "n_observation_states",
-        "policy_statistics",
-    ):
-        assert getattr(metrics, name) is getattr(stats, name)
-    assert metrics.AUTO_COVERAGE_MAX_SIZE == 4096
-    for name in ("AdaptiveEntropyCallback", "EntropyScheduleCallback", "floor_entropy_fraction", "max_entropy"):
-        assert getattr(entropy, name) is getattr(entropy_new, name)
-    assert rollout.RolloutPolicy is stats.CategoricalBatch
-    assert rollout.progress_remaining is schedules.progress_remaining is callbacks.progress_remaining
-    assert rollout.evaluate_rollout is rollout_module.evaluate_rollout
-    from rlfloor.callbacks import AdaptiveEntropyCallback, EntropyScheduleCallback, FloorScheduleCallback  # noqa: F401
 
 
 def test_one_forward_pass_per_rollout(monkeypatch: pytest.MonkeyPatch) -> None:

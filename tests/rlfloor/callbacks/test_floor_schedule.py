@@ -93,3 +93,49 @@ def test_run_progress_without_training() -> None:
     assert progress.at(40) == 1.0
     one.start(Model(), 5)  # a single rollout: the start value (FloorScheduleCallback sets the end after it)
     assert one.at(0) == 1.0
+
+
+def test_every_rlfloor_schedule_reads_one_clock() -> None:
+    """Floor, entropy coefficient and intrinsic coefficient follow the same progress, also on a continued
+    learn() (where SB3's own progress would restart part-way)."""
+    from stable_baselines3.common.logger import Logger
+
+    from rlfloor.callbacks import EntropyScheduleCallback, IntrinsicRewardCallback
+
+    class Coefs(Record):
+        def __init__(self) -> None:
+            super().__init__()
+            self.values: list[tuple[float, float, float]] = []
+
+        def _on_training_start(self) -> None:
+            recorded: dict[str, float] = {}
+            original = self.model.logger.record
+
+            def record(key: str, value: Any, exclude: Any = None) -> None:
+                if key in ("entropy/coef", "intrinsic/coef"):
+                    recorded[key] = float(value)
+                original(key, value, exclude)
+
+            self.recorded = recorded
+            self.model.logger.record = record  # type: ignore[method-assign]
+
+        def _on_rollout_start(self) -> None:
+            if self.recorded:  # after the previous rollout's updates: its entropy and intrinsic coefficients
+                self.values.append((self.seen[-1], self.recorded["entropy/coef"], self.recorded["intrinsic/coef"]))
+
+        def _on_training_end(self) -> None:
+            self._on_rollout_start()
+
+    agent = model()
+    agent.set_logger(Logger(None, []))
+    callbacks = [
+        FloorScheduleCallback(),
+        EntropyScheduleCallback(LinearSchedule(0.3, 0.0)),
+        IntrinsicRewardCallback(method="rnd", coef=LinearSchedule(0.3, 0.0)),
+    ]
+    coefs = Coefs()
+    agent.learn(256, callback=[*callbacks, coefs])
+    agent.learn(128, callback=[*callbacks, coefs], reset_num_timesteps=False)
+    for floor, entropy, intrinsic in coefs.values:
+        assert floor == pytest.approx(entropy) == pytest.approx(intrinsic)
+    assert [v[0] for v in coefs.values] == pytest.approx([0.3, 0.2, 0.1, 0.0, 0.0, 0.0])

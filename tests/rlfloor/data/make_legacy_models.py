@@ -7,7 +7,7 @@ from sb3_contrib import MaskablePPO
 from sb3_contrib.common.wrappers import ActionMasker
 from stable_baselines3 import PPO
 
-from rlfloor.maskable import FlooredMaskableActorCriticPolicy
+from rlfloor.maskable import FlooredMaskableActorCriticPolicy  # the class path of 0c602b2
 from rlfloor.policies import FlooredActorCriticPolicy
 from rlfloor.schedules import LinearSchedule
 

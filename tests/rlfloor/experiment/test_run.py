@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
 from agents import AgentSpec, get_agent
 from envs import resolve
+from envs.references import PROTOCOL, measure_random_return, random_episode_returns
 from rlfloor.experiment import RunSettings, RunSpec, plan, plan_spec, train_run
-from rlfloor.experiment.references import cached_random_return, measure_random_return
+from rlfloor.experiment.references import cached_random_return
+from rlfloor.experiment.run import Planner
 
 HYPERPARAMS = {
     "ppo": {"n_envs": 2, "normalize": True, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "gamma": 0.9},
@@ -85,41 +86,35 @@ def test_bad_env_hyperparams_fail_before_any_work(tmp_path: Path) -> None:
 def test_key_covers_what_changes_training_only() -> None:
     def key(agent: str = "ppo", **options: Any) -> str:
         spec = RunSpec("cp", agent, 0, 128, tuple(sorted(options.items())))
-        return plan_spec(spec, env_resolver, agents).key
+        return plan_spec(spec, Planner(env_resolver, agents)).key
 
     base = key()
     assert key(metrics=False) == base and key(tensorboard=False) == base and key(verbose=1) == base
     assert key(eval_episodes=3) != base and key(n_envs=1) != base and key("ppo-own") != base
     other_refs = functools.partial(resolve.resolve, references={"CartPole-v1": {"optimal": 400.0}})
     spec = RunSpec("CartPole-v1", "ppo", 0, 128)
-    assert plan_spec(spec, resolve.resolve, agents).key != plan_spec(spec, other_refs, agents).key
+    assert plan_spec(spec, Planner(resolve.resolve, agents)).key != plan_spec(spec, Planner(other_refs, agents)).key
 
 
 def test_random_reference_is_measured_once_and_cached(tmp_path: Path) -> None:
     env = resolve.resolve("CartPole-v1")
-    measured, cached = cached_random_return(tmp_path, env.name, env.record(), env.make, episodes=50)
-    assert not cached and measured["episodes"] == 50
-    returns = []  # the same measurement by hand: episode i resets with seed i, actions from the seeded space
-    made = gym.make("CartPole-v1")
-    made.action_space.seed(0)
-    for i in range(50):
-        made.reset(seed=i)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = made.step(made.action_space.sample())
-            total, done = total + float(reward), terminated or truncated
-        returns.append(total)
+    measure = functools.partial(measure_random_return, env.make)
+    measured, cached = cached_random_return(tmp_path, env.name, env.record(), measure, PROTOCOL, episodes=50)
+    assert not cached and measured["episodes"] == 50 and measured["protocol"] == PROTOCOL
+    returns = random_episode_returns(env.make(), 50)  # the suite's protocol, seed 0
     assert measured["mean"] == pytest.approx(np.mean(returns))
     assert measured["se"] == pytest.approx(np.std(returns, ddof=1) / math.sqrt(50))
     stamp = (tmp_path / "references.json").stat().st_mtime_ns
 
-    def never() -> gym.Env[Any, Any]:
+    def never(episodes: int) -> dict[str, Any]:
         raise AssertionError("measured again")
 
-    again, cached = cached_random_return(tmp_path, env.name, env.record(), never, episodes=50)
+    again, cached = cached_random_return(tmp_path, env.name, env.record(), never, PROTOCOL, episodes=50)
     assert cached and again == measured and (tmp_path / "references.json").stat().st_mtime_ns == stamp
-    remeasured, cached = cached_random_return(tmp_path, env.name, env.record(), env.make, episodes=60)
+    remeasured, cached = cached_random_return(tmp_path, env.name, env.record(), measure, PROTOCOL, episodes=60)
     assert not cached and remeasured["episodes"] == 60  # another N: measured again
+    _, cached = cached_random_return(tmp_path, env.name, env.record(), measure, "another protocol", episodes=60)
+    assert not cached  # another protocol: measured again
     with pytest.raises(ValueError, match="episodes=1"):
         measure_random_return(env.make, episodes=1)
 

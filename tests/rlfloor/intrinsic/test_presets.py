@@ -78,7 +78,7 @@ def test_annealed_coefficient_reaches_its_end() -> None:
     ("kwargs", "match"),
     [
         ({"coef": -0.1}, "coef=-0.1 is outside the allowed range"),
-        ({"coef": (0.1, -0.2)}, "negative"),
+        ({"coef": (0.1, -0.2)}, r"coef=-0\.2 is outside the allowed range \[0, inf\) \(the schedule LinearSchedule"),
         ({"ext_coef": -1.0}, "ext_coef=-1.0"),
         ({"method": "icm"}, "method='icm' is not one of"),
         ({"method": "count", "method_kwargs": {"bits": 8}}, "not accepted by 'count'"),
