@@ -39,24 +39,8 @@ References are measured or computed, never guessed (one source of truth each):
   (Acrobot: the RL-Zoo's tuned PPO). MinAtar has none (``optimal_return=None``): its runs are compared on raw
   returns. ``random_source`` / ``optimal_source`` say which, in one line.
 
-Calibration (measured once with SB3 PPO defaults -- ``n_steps=2048``, ``batch_size=64``, one env,
-``ent_coef=0`` unless stated -- at the listed budgets, on ``rlfloor/DeepSea-v0``; "k of n" counts seeds 0..n-1):
-
-* ``deepsea-6``: solved (2/2). ``deepsea-12``: solved in 2 of 6 runs -- whenever a random episode happens
-  to find the treasure (chance ~1/3 in 1,700 episodes) PPO learns it -- so it is not a reliable control;
-  ``deepsea-16``: 0 of 6, the core's control. The DeepSea entries now use ``-v1`` at bsuite's
-  ``mapping_seed=42``, so ``deepsea-N`` is bsuite's ``deep_sea`` of size N; the mapping changes which action
-  is "right" in each cell, not the task's difficulty for an agent that does not know the mapping (a random
-  policy succeeds with probability ``2**-N`` under every mapping).
-* ``switching-bandit`` (seed 0): learns phase 0, recovers once while not yet collapsed, then earns 0 for
-  the rest of the run after the second switch (run score ~0.09); with ``ent_coef=0.05`` it re-learns every
-  phase (~0.24).
-* ``deceptive-chain`` (length 8): 0 of 3 runs leave the small reward; with ``ent_coef=0.05`` 1 of 3 find
-  the far end. Length 6 (the RiverSwim default) is solved by plain PPO, so the suite uses 8.
-* ``symmetric-goals`` and ``masked-grid`` (MaskablePPO): solved within budget (score > 0.97); they measure
-  the cost side -- how much exploration pressure lowers the final score -- and mask handling.
-* External tier budgets: the MiniGrid ladder's rungs are calibrated with stock PPO (docs: the MiniGrid ladder);
-  MinAtar 5e6 frames (Young & Tian 2019, arXiv:1903.03176).
+Budgets, the stock settings of each task and the calibration runs behind them are on the documentation site
+(the benchmark suite, the MiniGrid ladder, and "Stock baselines on the probes").
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -289,7 +290,9 @@ def check_build(run: Plan) -> None:
     try:
         if run.normalize:
             env = VecNormalize(env)
-        run.agent.check_build(env, run.settings.seed, run.algo_kwargs, run.timesteps, run.policy_kwargs)
+        with warnings.catch_warnings():  # a dry build on one env copy: SB3's batch-size advice would not apply
+            warnings.simplefilter("ignore")
+            run.agent.check_build(env, run.settings.seed, run.algo_kwargs, run.timesteps, run.policy_kwargs)
     except (ValueError, TypeError, AssertionError, RuntimeError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ValueError(f"{run.agent.name!r} on {run.env.name!r}: {first}") from error

@@ -163,7 +163,7 @@ def test_moving_goal_counters_and_argument_checks() -> None:
     assert (terminated, truncated) == (False, True) and "score" in info
     with pytest.raises(ValueError, match="size must be odd"):
         MovingGoalGridEnv(size=4)
-    with pytest.raises(ValueError, match=r"horizon must be in \[4, 100000\], got 3"):
+    with pytest.raises(ValueError, match=r"horizon=3 is outside the allowed range \[4, 100000\]"):
         MovingGoalGridEnv(size=5, horizon=3)
 
 
@@ -221,7 +221,7 @@ def test_drifting_bandit_regret_and_argument_checks() -> None:
         env.step(0)
     with pytest.raises(ValueError, match="n_arms must be even"):
         DriftingBanditEnv(n_arms=3)
-    with pytest.raises(ValueError, match=r"drift_pulls must be in \[100, inf\], got 99"):
+    with pytest.raises(ValueError, match=r"drift_pulls=99 is outside the allowed range \[100, inf\)"):
         DriftingBanditEnv(drift_pulls=99)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from stable_baselines3 import PPO
 
+from envs.suite import get_entry
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,13 +40,17 @@ def test_train_end_to_end(tmp_path: Path) -> None:
     )
     args = ["--env", "deepsea-6", "--agent", "ppo-floor-small", "--timesteps", "768", "--presets", str(presets)]
     args += ["--eval-episodes", "3", "--checkpoint-freq", "256", "--out", str(tmp_path / "runs"), "--no-progress-bar"]
+    args += ["--n-envs", "1"]  # over the probe's 4 env copies, so the run is exactly 768 steps
     done = run_script("train.py", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run_dir = tmp_path / "runs" / "deepsea-6__ppo-floor-small__s0"
     config = json.loads((run_dir / "config.json").read_text())
     assert config["run"]["timesteps"] == 768 and config["agent"]["policy_kwargs"] == {"min_prob": 0.1}
     assert config["env"]["env_id"] == "rlfloor/DeepSea-v1" and config["env"]["references"] == "suite"
-    assert config["hyperparams"] == {"algo_kwargs": {"n_steps": 128, "batch_size": 64}, "n_envs": 1, "normalize": False}
+    # the probe's stock PPO settings first, the preset's own over them
+    probe = {k: v for k, v in get_entry("deepsea-6").hyperparams["ppo"].items() if k != "n_envs"}
+    expected = {**probe, "n_steps": 128, "batch_size": 64}
+    assert config["hyperparams"] == {"algo_kwargs": expected, "n_envs": 1, "normalize": False}
     result = json.loads((run_dir / "result.json").read_text())
     assert result["episodes"] == 768 // 6  # DeepSea episodes last exactly N steps
     assert 0.0 <= result["final_score"] <= 1.0 and 0.0 <= result["eval_score"] <= 1.0

@@ -54,11 +54,11 @@ def test_python_recipe_anneals_the_floor(tmp_path: Path) -> None:
 
 
 def test_yaml_minigrid_block_matches_the_suites_hyperparameters() -> None:
-    """The recipe's DoorKey block and envs.suite's minigrid-doorkey-5 carry the same rl-zoo3 settings."""
+    """The recipe's DoorKey block and envs.suite's minigrid-flat-doorkey-5 carry the same rl-zoo3 settings."""
     from envs.suite import get_entry
 
     block = yaml.safe_load((ZOO / "ppo_floor.yml").read_text())["MiniGrid-DoorKey-5x5-v0"]
-    entry = get_entry("minigrid-doorkey-5")
+    entry = get_entry("minigrid-flat-doorkey-5")
     assert {k: block[k] for k in entry.hyperparams["ppo"]} == dict(entry.hyperparams["ppo"])
     assert block["n_timesteps"] == entry.budget
     assert block["env_wrapper"] == "minigrid.wrappers.FlatObsWrapper"

@@ -155,8 +155,8 @@ def test_a_presets_n_envs_goes_over_the_envs_and_is_keyed_as_resolved() -> None:
 
     assert plan(RunSettings("cp", "ppo-8"), env_resolver, with_n_envs).n_envs == 8  # over the env's 2
     assert plan(RunSettings("cp", "ppo-8", n_envs=3), env_resolver, with_n_envs).n_envs == 3  # explicit wins
-    preset = plan_spec(RunSpec("cp", "ppo-8", 0, 128), env_resolver, with_n_envs)
-    option = plan_spec(RunSpec("cp", "ppo", 0, 128, (("n_envs", 8),)), env_resolver, with_n_envs)
+    preset = plan_spec(RunSpec("cp", "ppo-8", 0, 128), Planner(env_resolver, with_n_envs))
+    option = plan_spec(RunSpec("cp", "ppo", 0, 128, (("n_envs", 8),)), Planner(env_resolver, with_n_envs))
     assert preset.key == option.key  # the same resolved settings, however n_envs was given
     with pytest.raises(ValueError, match="n_envs=0"):
         AgentSpec("bad", "ppo", "d", n_envs=0)
@@ -176,7 +176,7 @@ def test_env_policy_kwargs_are_resolved_keyed_and_under_the_presets() -> None:
 
     from rlfloor.networks import GRID_POLICY_KWARGS, GridCNN
 
-    run = plan(RunSettings("cp", "ppo"), grid_env, agents)
+    run = plan(RunSettings("cp", "ppo"), grid_env, agents, build=False)  # CartPole is no grid: not built
     assert run.policy_kwargs == GRID_POLICY_KWARGS
     assert run.hyperparams()["policy_kwargs"]["features_extractor_class"] == "rlfloor.networks.GridCNN"
     assert "policy_kwargs" not in plan(RunSettings("cp", "ppo"), env_resolver, agents).hyperparams()
@@ -194,4 +194,4 @@ def test_env_policy_kwargs_are_resolved_keyed_and_under_the_presets() -> None:
         return Broken(name, base.env_id)
 
     with pytest.raises(ValueError, match="NO_SUCH_THING"):
-        plan(RunSettings("cp", "ppo"), broken, agents)
+        plan(RunSettings("cp", "ppo"), broken, agents, build=False)
