@@ -492,6 +492,8 @@ def steps_to_solve_report(
     if not tasks:
         return [], None
     finals, kept = score_matrices(rows, "final_score", agents, tasks)
+    if not kept:  # no task where every agent has the same number of runs
+        return [], None
     aucs, _ = score_matrices(rows, "auc_score", agents, kept)
     final_ci, auc_ci = per_task_intervals(finals, reps), per_task_intervals(aucs, reps)
     solvable = solve_rows([r for r in rows if r["env"] in kept])

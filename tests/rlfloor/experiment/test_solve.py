@@ -86,6 +86,7 @@ def test_report_without_any_steps_draws_nothing() -> None:
     lines, figure = report.steps_to_solve_report(rows, ["ppo", "ppo-x"], ["old"], [("ppo-x", "ppo")], reps=100)
     assert figure is None and "paired" not in "\n".join(lines)
     assert report.steps_to_solve_report(rows, ["ppo"], [], [], reps=100) == ([], None)
+    assert report.steps_to_solve_report(rows[:1], ["ppo", "ppo-x"], ["old"], [], reps=100) == ([], None)
 
 
 def test_per_task_intervals_are_medians_and_iqms_of_each_column() -> None:
