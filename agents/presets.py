@@ -5,8 +5,8 @@ model plus the callbacks its exploration settings need. Users add their own pres
 from a JSON file with :func:`load_presets` without
 editing this package. Presets hold no environment code.
 
-Hyperparameters are SB3's defaults unless a preset says otherwise, so that "stock"
-means what SB3 users run.
+Hyperparameters are the task's stock settings (a suite entry's tuned or cited PPO/A2C settings), else SB3's
+defaults; a preset's own ``algo_kwargs`` go over them, so "stock" means a baseline that learns what it can.
 """
 
 from __future__ import annotations
@@ -244,8 +244,8 @@ RND_SETTINGS: Mapping[str, Any] = MappingProxyType({"method": "rnd", "coef": RND
 FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the others K<=5)
 
 _BUILTIN = (
-    AgentSpec("ppo", "ppo", "stock SB3 PPO (ent_coef=0)"),
-    AgentSpec("a2c", "a2c", "stock SB3 A2C (ent_coef=0)"),
+    AgentSpec("ppo", "ppo", "stock SB3 PPO (the task's stock settings, else SB3's defaults)"),
+    AgentSpec("a2c", "a2c", "stock SB3 A2C (the task's stock settings, else SB3's defaults)"),
     AgentSpec("ppo-floor", "ppo", f"PPO, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="ppo"),
     AgentSpec("a2c-floor", "a2c", f"A2C, min_prob={FLOOR}", policy_kwargs={"min_prob": FLOOR}, baseline="a2c"),
     AgentSpec(
