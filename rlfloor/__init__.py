@@ -10,7 +10,9 @@ The library:
 * :mod:`rlfloor.schedules` -- schedules of training progress;
 * :mod:`rlfloor.callbacks` -- one job per callback: floor schedule, adaptive floor, entropy control,
   exploration metrics (policy statistics, visits, loss terms, gradient coherence);
-* :mod:`rlfloor.intrinsic` -- count, SimHash and RND bonuses that enter the rewards before GAE;
+* :mod:`rlfloor.intrinsic` -- count, SimHash and RND bonuses and episodic novelty (episodic counts, NovelD, E3B)
+  that enter the rewards before GAE;
+* :mod:`rlfloor.networks` -- the grid CNN for MiniGrid-style observations (an SB3 features extractor);
 * :mod:`rlfloor.stats` -- pure functions behind the metrics;
 * :mod:`rlfloor.export` -- ONNX export; :mod:`rlfloor.checks` -- argument checks.
 
