@@ -22,6 +22,7 @@ from stable_baselines3.common.logger import configure
 from agents import build_agent, get_agent
 from envs import suite
 from rlfloor.intrinsic import E3B, EpisodicCounts, IntrinsicRewardCallback, NovelD, Rollout, sherman_morrison
+from tests.rlfloor.intrinsic.test_gae import Before as RecordSteps
 from tests.rlfloor.intrinsic.test_gae import gae_by_definition
 
 GAMMA, LAM, COEF, EXT_COEF = 0.9, 0.8, 0.5, 0.7
@@ -136,40 +137,19 @@ def test_noveld_pays_the_clipped_novelty_difference_on_first_visits_only() -> No
 
 
 # -- the bonus in SB3's rollouts: by definition, and GAE ---------------------------------------------------------------
-class Before(BaseCallback):
-    """Runs before the intrinsic callback: what the env returned, and the estimator as it was before each bonus."""
+class Before(RecordSteps):
+    """Runs before the intrinsic callback: what the env returned (as test_gae records it), the observation each
+    action was taken in, and the estimator as it was before each bonus."""
 
     def __init__(self) -> None:
         super().__init__()
         self.obs: list[np.ndarray] = []
-        self.next_obs: list[np.ndarray] = []
-        self.rewards: list[np.ndarray] = []
-        self.dones: list[np.ndarray] = []
-        self.truncated: list[np.ndarray] = []
-        self.terminal_values: list[np.ndarray] = []
         self.snapshots: list[Any] = []
 
     def _on_step(self) -> bool:
         model: Any = self.model
-        infos, dones = self.locals["infos"], self.locals["dones"]
         self.obs.append(np.array(model._last_obs, copy=True))  # s_t (SB3 updates _last_obs after callbacks)
-        next_obs = np.array(self.locals["new_obs"], copy=True)
-        truncated = np.zeros(len(dones), dtype=bool)
-        terminal_values = np.zeros(len(dones), dtype=np.float32)
-        for i, done in enumerate(dones):
-            if done:
-                next_obs[i] = infos[i]["terminal_observation"]
-                if infos[i].get("TimeLimit.truncated", False):
-                    truncated[i] = True
-                    with th.no_grad():
-                        obs = model.policy.obs_to_tensor(infos[i]["terminal_observation"])[0]
-                        terminal_values[i] = float(model.policy.predict_values(obs)[0])
-        self.next_obs.append(next_obs)
-        self.rewards.append(np.array(self.locals["rewards"], dtype=np.float32, copy=True))
-        self.dones.append(np.array(dones, dtype=bool, copy=True))
-        self.truncated.append(truncated)
-        self.terminal_values.append(terminal_values)
-        return True
+        return super()._on_step()
 
     def _on_rollout_end(self) -> None:
         self.snapshots.append(copy.deepcopy(self.model.intrinsic_state.novelty))  # type: ignore[attr-defined]
