@@ -292,9 +292,22 @@ MINIGRID_HYPERPARAMS: Mapping[str, Mapping[str, Any]] = MappingProxyType({"ppo":
 """The MiniGrid ladder's training settings: rl-starter-files' PPO and A2C with the grid CNN."""
 
 
+def _minigrid_references(name: str) -> dict[str, Any]:
+    """Reference fields of the MiniGrid task measured as ``name``: the measured random return and the searched
+    optimum (:data:`MINIGRID_OPTIMAL`)."""
+    optimal, optimal_se, layouts = MINIGRID_OPTIMAL[name]
+    return {
+        **_measured(name),
+        "optimal_return": optimal,
+        "optimal_source": (
+            f"computed: mean over {layouts} layouts (SE {optimal_se:.4f}) of the shortest solution's reward "
+            f"1 - 0.9 * steps / max_steps (breadth-first search, {_MEASURE} --optimal)"
+        ),
+    }
+
+
 def _minigrid(name: str, env_id: str, budget: int, probes: str, rung: str) -> SuiteEntry:
     """A rung of the MiniGrid ladder: MiniGrid's image view, the grid CNN and rl-starter-files' settings."""
-    optimal, optimal_se, layouts = MINIGRID_OPTIMAL[name]
     return SuiteEntry(
         name=name,
         env_id=env_id,
@@ -302,17 +315,12 @@ def _minigrid(name: str, env_id: str, budget: int, probes: str, rung: str) -> Su
         budget=budget,
         probes=probes,
         score=f"{_SCORE}; success pays 1 - 0.9 * steps / max_steps",
-        optimal_return=optimal,
-        optimal_source=(
-            f"computed: mean over {layouts} layouts (SE {optimal_se:.4f}) of the shortest solution's reward "
-            f"1 - 0.9 * steps / max_steps (breadth-first search, {_MEASURE} --optimal)"
-        ),
         tags=("external", "minigrid", "ladder", f"ladder-{rung}", "sparse-reward"),
         requires="minigrid",
         extra="minigrid",
         wrappers=MINIGRID_WRAPPERS,
         hyperparams=MINIGRID_HYPERPARAMS,
-        **_measured(name),
+        **_minigrid_references(name),
     )
 
 
@@ -322,7 +330,6 @@ def _minigrid_flat(name: str, env_id: str, budget: int, probes: str, reference: 
     ``reference``: the entry whose measured references it shares (the same task; the observation does not change
     a uniform-random policy's return).
     """
-    optimal, optimal_se, layouts = MINIGRID_OPTIMAL[reference]
     return SuiteEntry(
         name=name,
         env_id=env_id,
@@ -330,17 +337,12 @@ def _minigrid_flat(name: str, env_id: str, budget: int, probes: str, reference: 
         budget=budget,
         probes=f"{probes} (legacy: rl-zoo3's FlatObsWrapper + MLP; stock PPO ends below random here)",
         score=f"{_SCORE}; success pays 1 - 0.9 * steps / max_steps",
-        optimal_return=optimal,
-        optimal_source=(
-            f"computed: mean over {layouts} layouts (SE {optimal_se:.4f}) of the shortest solution's reward "
-            f"1 - 0.9 * steps / max_steps (breadth-first search, {_MEASURE} --optimal)"
-        ),
         tags=("external", "minigrid-legacy"),
         requires="minigrid",
         extra="minigrid",
         wrappers=("envs.external.minigrid.FlatObsWrapper",),
         hyperparams={"ppo": _ZOO_MINIGRID_PPO},
-        **_measured(reference),
+        **_minigrid_references(reference),
     )
 
 
