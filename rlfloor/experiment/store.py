@@ -185,10 +185,12 @@ def record_spec(record: Mapping[str, Any]) -> RunSpec:
     data = record.get("spec")
     if not isinstance(data, dict):
         raise RecordError(f"spec={data!r} is not a run spec")
-    for name, kind in (("env", str), ("agent", str), ("seed", int), ("timesteps", int)):
+    for name, kind, what in (("env", str, "a name"), ("agent", str, "a name"), ("seed", int, "an integer")):
         value = data.get(name)
         if isinstance(value, bool) or not isinstance(value, kind):
-            raise RecordError(f"spec.{name}={value!r} is not a {kind.__name__}")
+            raise RecordError(f"spec.{name}={value!r} is not {what}")
+    if isinstance(data.get("timesteps"), bool) or not isinstance(data.get("timesteps"), int):
+        raise RecordError(f"spec.timesteps={data.get('timesteps')!r} is not an integer")
     if not isinstance(data.get("options", {}), dict):
         raise RecordError(f"spec.options={data.get('options')!r} is not an object")
     try:
