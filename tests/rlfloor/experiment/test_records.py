@@ -270,7 +270,8 @@ def test_tolerance_forgives_summation_order_only() -> None:
         agree("x", True, 1)  # a bool is not a count
     record = json.loads((RUN_RECORDS / "runs" / "switching-bandit__ppo__s0" / "result.json").read_text())
     check_run_record(record, normalized_score)
-    with pytest.raises(RecordError, match=r"curve\.score\[\d+\]=0\.\d+ disagrees with 0\.0,"):  # another score function is another record
+    # another score function is another record
+    with pytest.raises(RecordError, match=r"curve\.score\[\d+\]=0\.\d+ disagrees with 0\.0,"):
         check_run_record(record, lambda r, low, high: 0.0)
 
 
