@@ -41,11 +41,14 @@ import tyro
 from agents import AgentSpec, exploration_callbacks, get_agent, load_presets
 from envs import resolve
 from envs.references import PROTOCOL, measure_random_return
+from envs.scoring import normalized_score
 from rlfloor.checks import check_int, check_number
 from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_spec, write_text_atomic
 from rlfloor.experiment.cli import MAX_SEEDS, SweepOptions, check_out, checked, exit_if_failed, refuse, run_sweep_cli
+from rlfloor.experiment.records import check_run_record
 from rlfloor.experiment.references import cached_random_return
 from rlfloor.experiment.run import Planner, check_compatible
+from rlfloor.experiment.store import record_spec
 
 DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-goals"]
 # The default run takes half of each task's suite budget so that it fits in ~10 minutes on
@@ -53,6 +56,8 @@ DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-g
 # One preset of each family against stock: constant floor, adaptive floor, adaptive entropy, count bonus.
 DEFAULT_AGENTS = ["ppo", "ppo-floor", "ppo-floor-adaptive", "ppo-ent-adaptive", "ppo-count", "a2c", "a2c-floor"]
 DEFAULT_BUDGET = 50_000  # steps of a run on an env outside the suite (before --budget-scale)
+CHECK_RECORD = functools.partial(check_run_record, score=normalized_score)
+"""The check of this command's records (scores recomputed with the suite's score function)."""
 
 
 @dataclass
@@ -224,6 +229,12 @@ def measure_references(config: CompareConfig, plan: Plan, store: RunStore) -> No
         plan.specs = specs
 
 
+def open_store(out: str | Path) -> RunStore:
+    """The results folder of a comparison: its records checked by :data:`CHECK_RECORD` before any reuse or
+    report (a record that contradicts itself is reported and retrained)."""
+    return RunStore(Path(out), check=CHECK_RECORD)
+
+
 def normalization(name: str, plan: Plan) -> tuple[bool, str]:
     """Whether a task's scores are normalized, and one line saying with which references."""
     env = plan.env(name)
@@ -281,8 +292,11 @@ def build_report(config: CompareConfig, plan: Plan, store: RunStore, command: st
 
 
 def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: str) -> str:
+    if store.check is not CHECK_RECORD:  # the report reads checked records only, however the store was opened
+        store = RunStore(store.root, CHECK_RECORD, store.problems)
     keys = {spec.run_id: spec.key for spec in plan.specs}
-    results = [r for r in store.results() if keys.get(RunSpec.from_dict(r["spec"]).run_id) == store.record_key(r)]
+    results = store.finished(plan.specs)  # the grid's runs with their current settings, records that pass
+    outside = store.outside(plan.specs)
     normalized = {env: normalization(env, plan) for env in plan.envs}
     for r in results:  # a run without any episode in its last quarter scores as random (noted below)
         if normalized[r["env"]][0] and math.isnan(r["final_score"]):
@@ -295,7 +309,9 @@ def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: s
         f"Command: `{command}`",
         "",
         f"Grid: {len(plan.envs)} envs x {len(config.agents)} agents x {config.seeds} seeds; "
-        f"{len(results)} of {len(plan.specs)} runs finished. Score: final normalized score (training "
+        f"{len(results)} of {len(plan.specs)} runs finished"
+        + (f" ({len(outside)} stored results of runs outside this grid ignored)" if outside else "")
+        + ". Score: final normalized score (training "
         "episodes of the last 25% of the budget; 0 = random policy, 1 = optimal). "
         f"Intervals: 95% stratified bootstrap ({config.bootstrap_reps} resamples).",
         "",
@@ -306,10 +322,10 @@ def _build_report(config: CompareConfig, plan: Plan, store: RunStore, command: s
     ]
     if store.problems:
         lines += ["**Corrupt files** (their runs were retrained):", ""] + [f"- {p}" for p in store.problems] + [""]
-    errors = [e for e in store.errors() if RunSpec.from_dict(e["spec"]).run_id in keys]
+    errors = [e for e in store.errors() if record_spec(e).run_id in keys]
     if errors:
         lines += ["**Failed runs** (see `runs/*/error.json`):", ""]
-        lines += [f"- `{RunSpec.from_dict(e['spec']).run_id}`: {_last_line(e['traceback'])}" for e in errors]
+        lines += [f"- `{record_spec(e).run_id}`: {_last_line(e['traceback'])}" for e in errors]
         lines.append("")
     # Agents are compared on the tasks they can run: masked envs form their own group.
     env_resolver, agent_resolver = plan.env, plan.agent
@@ -440,7 +456,7 @@ def main(args: Sequence[str] | None = None) -> None:
     config = tyro.cli(CompareConfig, prog="rlfloor-compare", description=__doc__, args=args)
     command = " ".join(["rlfloor-compare", *(sys.argv[1:] if args is None else args)])
     plan = checked(lambda: validate(config))
-    store = RunStore(Path(config.out))  # the first thing written, after every check
+    store = open_store(config.out)  # the first thing written, after every check
     checked(lambda: measure_references(config, plan, store))
     try:
         summary = run_sweep_cli(plan.specs, run_spec, store, config.sweep)

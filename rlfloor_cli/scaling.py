@@ -73,6 +73,7 @@ from envs.scoring import (
 from rlfloor.checks import check_choice, check_int
 from rlfloor.experiment import RunSpec, RunStore, plan_spec, train_run, write_text_atomic
 from rlfloor.experiment.cli import MAX_SEEDS, SweepOptions, check_out, checked, exit_if_failed, refuse, run_sweep_cli
+from rlfloor.experiment.records import RecordError, agree, check_run_fields, require, require_int
 from rlfloor.experiment.report import markdown_table
 from rlfloor.experiment.run import Plan, Planner, check_compatible
 from rlfloor.experiment.store import atomic_path
@@ -238,6 +239,62 @@ def scaling_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
     return result
 
 
+# ----------------------------------------------------------------------------------------------- the records
+def check_stop(
+    size: int, horizon: int, episodes: int, solved_episode: int | None, beat_dithering: bool, trained_steps: int
+) -> None:
+    """What a scaling run's summary must say, given its solve episode: it stopped at the solve episode, or at
+    its horizon unsolved (:class:`SolveStop`); every DeepSea episode lasts ``size`` steps in one env; it beat
+    dithering iff it solved before episode ``2**size + 100``. One-line :class:`RecordError` otherwise."""
+    agree("episodes", episodes, horizon if solved_episode is None else solved_episode, "where the run stops")
+    agree("trained_steps", trained_steps, episodes * size, f"{episodes} episodes of {size} steps")
+    beat = solved_episode is not None and solved_episode < 2**size + BSUITE_DEEP_SEA_FORGIVENESS
+    agree("beat_dithering", beat_dithering, beat, "bsuite's criterion on solved_episode")
+
+
+def check_scaling_record(record: Mapping[str, Any]) -> None:
+    """The one check of a scaling run's ``result.json`` (the store's, before any reuse, and the report's).
+
+    The harness's fields (:func:`rlfloor.experiment.records.check_run_fields`), then everything the report
+    reads, recomputed from the per-episode flags: the size is the env's, the horizon the protocol's, the
+    flags a ``0``/``1`` string whose count is ``episodes`` and whose sum is ``total_bad_episodes``,
+    ``solved_episode`` is bsuite's first crossing on them, the run stopped where :class:`SolveStop` stops it
+    (:func:`check_stop`), and the logged counts are bsuite's rows of the flags.
+
+    :raises RecordError: naming the first field that is missing, of the wrong type or contradicted.
+    """
+    fields = check_run_fields(record)
+    spec = fields.spec
+    options = dict(spec.options)
+    try:
+        size = size_of(spec.env)
+        max_episodes = check_int("spec.options.max_episodes", options.get("max_episodes"), 1)
+        horizon = horizon_episodes(size, max_episodes, options.get("horizon"))  # type: ignore[arg-type]
+    except ValueError as error:
+        raise RecordError(str(error)) from None
+    agree("timesteps", spec.timesteps, max_episodes * size, "the protocol's budget")
+    agree("size", record.get("size"), size, "the env's name")
+    agree("horizon", record.get("horizon"), horizon, "the protocol")
+    text = require(record, "bad_flags", str)
+    if not text or set(text) - {"0", "1"}:
+        raise RecordError(f"bad_flags must be one 0/1 character per episode, got {text[:20]!r}")
+    flags = [c == "1" for c in text]
+    agree("episodes", fields.episodes, len(flags), "the count of bad_flags")
+    solved = deep_sea_solved_episode(flags, num_episodes=horizon)
+    if "solved_episode" not in record:
+        raise RecordError("no 'solved_episode'")
+    agree("solved_episode", record["solved_episode"], solved, "bsuite's criterion on bad_flags")
+    check_stop(size, horizon, len(flags), solved, require(record, "beat_dithering", bool), fields.trained_steps)
+    agree("total_bad_episodes", require_int(record, "total_bad_episodes", 0), sum(flags), "the sum of bad_flags")
+    agree("bad_counts_logged", record.get("bad_counts_logged"), logged_bad_counts(flags), "bad_flags")
+
+
+def open_store(out: str | Path) -> RunStore:
+    """The results folder of a scaling sweep: its records checked by :func:`check_scaling_record` before any
+    reuse or report (a record that contradicts itself is reported and retrained)."""
+    return RunStore(Path(out), check=check_scaling_record)
+
+
 # ----------------------------------------------------------------------------------------------- the report
 @dataclass(frozen=True)
 class Row:
@@ -270,7 +327,7 @@ class Row:
 
     @classmethod
     def from_result(cls, result: Mapping[str, Any]) -> Row:
-        """The row of a stored ``result.json``."""
+        """The row of a stored ``result.json`` that passed :func:`check_scaling_record`."""
         solved = result.get("solved_episode")
         return cls(
             agent=str(result["agent"]),
@@ -376,9 +433,18 @@ def _episodes_text(c: Cell, need: int) -> str:
 
 
 def report_text(
-    rows: Sequence[Row], agents: Sequence[str], sizes: Sequence[int], seeds: int, episodes: int, command: str
+    rows: Sequence[Row],
+    agents: Sequence[str],
+    sizes: Sequence[int],
+    seeds: int,
+    episodes: int,
+    command: str,
+    ignored: int = 0,
 ) -> str:
-    """``report.md``: per preset, the largest N solved, the bsuite score and episodes-to-solve per N."""
+    """``report.md``: per preset, the largest N solved, the bsuite score and episodes-to-solve per N.
+
+    :param ignored: stored results of runs outside the grid (left out; the summary line says how many).
+    """
     need = required_seeds(seeds)
     sizes = sorted(sizes)
     censored = sorted({r.size for r in rows if r.horizon < episodes})
@@ -389,7 +455,8 @@ def report_text(
         "",
         f"Grid: {len(agents)} presets x sizes {', '.join(map(str, sizes))} x {seeds} seeds on `{ENV_ID}` "
         f"(mapping_seed={MAPPING_SEED}, bsuite's sweep); {len(rows)} of {len(agents) * len(sizes) * seeds} runs "
-        f"finished. Budget: {episodes} episodes per run (bsuite: {BSUITE_DEEP_SEA_NUM_EPISODES}).",
+        f"finished{f' ({ignored} stored results of runs outside this grid ignored)' if ignored else ''}. "
+        f"Budget: {episodes} episodes per run (bsuite: {BSUITE_DEEP_SEA_NUM_EPISODES}).",
         "",
         f"Solved (bsuite, `analysis.py`): the first logged episode e with total_bad_episodes / e < "
         f"{BSUITE_DEEP_SEA_THRESHOLD}; bsuite's deep_sea score is the fraction of sizes solved before episode "
@@ -530,9 +597,11 @@ def validate(config: ScalingConfig) -> list[RunSpec]:
 
 
 def finished_rows(store: RunStore, specs: Sequence[RunSpec]) -> list[Row]:
-    """The rows of the grid's finished runs (results of other settings left out)."""
-    keys = {spec.run_id: spec.key for spec in specs}
-    results = [r for r in store.results() if keys.get(RunSpec.from_dict(r["spec"]).run_id) == store.record_key(r)]
+    """The rows of the grid's finished runs whose records pass :func:`check_scaling_record` (results of other
+    settings, of runs outside the grid and corrupt ones left out; the corrupt ones noted in the store)."""
+    if store.check is not check_scaling_record:  # the report reads checked records only, however opened
+        store = RunStore(store.root, check_scaling_record, store.problems)
+    results = store.finished(specs)
     return sorted((Row.from_result(r) for r in results), key=lambda r: (r.agent, r.size, r.seed))
 
 
@@ -541,7 +610,8 @@ def write_outputs(config: ScalingConfig, store: RunStore, specs: Sequence[RunSpe
     with store.report_lock():
         rows = finished_rows(store, specs)
         write_text_atomic(store.root / "scaling.csv", csv_text(rows))
-        text = report_text(rows, config.agents, config.sizes, config.seeds, config.episodes, command)
+        ignored = len(store.outside(specs))
+        text = report_text(rows, config.agents, config.sizes, config.seeds, config.episodes, command, ignored)
         write_text_atomic(store.root / "report.md", text)
         fig = scaling_figure(rows, config.agents, config.sizes, config.episodes)
         save_figure(fig, store.root / "figures" / "scaling.png")
@@ -553,7 +623,7 @@ def main(args: Sequence[str] | None = None) -> None:
     config = tyro.cli(ScalingConfig, prog="rlfloor-scaling", description=__doc__, args=args)
     command = " ".join(["rlfloor-scaling", *(sys.argv[1:] if args is None else args)])
     specs = checked(lambda: validate(config))
-    store = RunStore(Path(config.out))  # the first thing written, after every check
+    store = open_store(config.out)  # the first thing written, after every check
     try:
         summary = run_sweep_cli(specs, scaling_run, store, config.sweep)
     except (ValueError, ImportError) as error:

@@ -5,6 +5,7 @@ resolvers, see :mod:`rlfloor.experiment.run`).
 
 * :mod:`~rlfloor.experiment.store` -- the results folder: one atomic writer, runs keyed by their
   resolved settings, file locks;
+* :mod:`~rlfloor.experiment.records` -- the check of a run's record before it is reused or reported;
 * :mod:`~rlfloor.experiment.run` -- the unit of work: plan a run once (every check, before any work), train
   it, score it, write the run;
 * :mod:`~rlfloor.experiment.backends` -- the backend interface and the local process pool;

@@ -12,8 +12,12 @@ Layout of a results folder ``{root}``::
   and two writers never share a temporary name.
 * A finished run is reused only when its stored ``key`` equals the key of the run's resolved settings
   (:attr:`RunSpec.key`); a result of other settings is reported as *changed* and retrained.
-* A result or error file that is not a JSON object (truncated, ``null``, foreign) is reported in
-  :attr:`RunStore.problems` and treated as missing: the run is retrained, nothing crashes.
+* A result is reused, and read by a report, only if it is a record of the run of its folder (its ``spec``
+  names that run) and passes the check of its record kind (:attr:`RunStore.check`, e.g.
+  :func:`rlfloor.experiment.records.check_run_record`: every field the readers use, of the right type, and its
+  derived numbers recomputed from its own data). A result or error file that fails (truncated, ``null``,
+  foreign, edited) is reported in :attr:`RunStore.problems` and treated as missing: the run is retrained,
+  nothing crashes. Reports read :meth:`RunStore.finished` (the grid's runs that pass), never the raw files.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+class RecordError(ValueError):
+    """A stored record that cannot be trusted; the message (one line) says what is wrong with it."""
 
 
 def _file_mode() -> int:
@@ -165,8 +173,30 @@ class RunSpec:
         """JSON-ready form, stored in every result."""
         data: dict[str, Any] = {"env": self.env, "agent": self.agent, "seed": self.seed, "timesteps": self.timesteps}
         data["options"] = dict(self.options)
-        data["options"] = dict(self.options)
         return data
+
+
+def record_spec(record: Mapping[str, Any]) -> RunSpec:
+    """The run a stored record (result or error) names in its ``spec``, read strictly.
+
+    :raises RecordError: when ``spec`` is missing or its ``env``/``agent`` are not strings, its ``seed`` not an
+        integer >= 0, its ``timesteps`` not a positive integer or its ``options`` not an object.
+    """
+    data = record.get("spec")
+    if not isinstance(data, dict):
+        raise RecordError(f"spec={data!r} is not a run spec")
+    for name, kind, what in (("env", str, "a name"), ("agent", str, "a name"), ("seed", int, "an integer")):
+        value = data.get(name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise RecordError(f"spec.{name}={value!r} is not {what}")
+    if isinstance(data.get("timesteps"), bool) or not isinstance(data.get("timesteps"), int):
+        raise RecordError(f"spec.timesteps={data.get('timesteps')!r} is not an integer")
+    if not isinstance(data.get("options", {}), dict):
+        raise RecordError(f"spec.options={data.get('options')!r} is not an object")
+    try:
+        return RunSpec.from_dict(data)
+    except ValueError as error:
+        raise RecordError(f"spec: {error}") from None
 
 
 def grid(
@@ -192,14 +222,23 @@ def grid(
     return specs
 
 
+RecordCheck = Callable[[Mapping[str, Any]], None]
+"""The check of one record kind: raises a ``ValueError`` (:class:`RecordError`) saying what is wrong."""
+
+
 @dataclass
 class RunStore:
     """The results folder: ``{root}/runs/{run_id}/`` per run.
 
     :param root: results folder; created if missing.
+    :param check: the check of the kind of record the sweep's run function returns (e.g.
+        ``functools.partial(rlfloor.experiment.records.check_run_record, score=...)``); used both to decide
+        whether a run is done and to hand records to readers. ``None``: any record of its folder's run is
+        accepted (for run functions whose results no report reads).
     """
 
     root: Path
+    check: RecordCheck | None = None
     problems: list[str] = field(default_factory=list)
     """Corrupt files met so far, one line each (the runs concerned are retrained)."""
 
@@ -251,12 +290,66 @@ class RunStore:
         if line not in self.problems:
             self.problems.append(line)
 
+    def _examine(self, spec: RunSpec) -> tuple[str, dict[str, Any] | None]:
+        """The status of ``spec`` and, when done, its record (see :meth:`status`)."""
+        path = self.result_path(spec)
+        stored = self.read(path)
+        if stored is None or not self._of_its_folder(path, stored):
+            return "missing", None
+        if self.record_key(stored) != spec.key:
+            return "changed", None
+        if not self._passes_check(path, stored):
+            return "missing", None
+        return "done", stored
+
+    def _passes_check(self, path: Path, record: Mapping[str, Any]) -> bool:
+        """True if ``record`` passes :attr:`check` (else noted in :attr:`problems`)."""
+        if self.check is None:
+            return True
+        try:
+            self.check(record)
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as error:  # a check's own slip too
+            reason = " ".join(str(error).split()) or type(error).__name__
+            self._problem(f"{path}: corrupt record ({reason}); the run is retrained")
+            return False
+        return True
+
+    def _of_its_folder(self, path: Path, record: Mapping[str, Any]) -> bool:
+        """True if ``record``'s spec is well formed and names the run of the folder it is in (else noted)."""
+        try:
+            run_id = record_spec(record).run_id
+        except RecordError as error:
+            self._problem(f"{path}: corrupt record ({error}); the run is retrained")
+            return False
+        if run_id != path.parent.name:
+            self._problem(f"{path}: records run {run_id}, not the run of its folder; the run is retrained")
+            return False
+        return True
+
     def status(self, spec: RunSpec) -> str:
-        """``"done"`` (same settings), ``"changed"`` (a result of other settings), or ``"missing"``."""
-        stored = self.read(self.result_path(spec))
-        if stored is None:
-            return "missing"
-        return "done" if self.record_key(stored) == spec.key else "changed"
+        """``"done"`` (same settings, a sound record), ``"changed"`` (a result of other settings), or
+        ``"missing"`` (none, or a corrupt one: noted in :attr:`problems`)."""
+        return self._examine(spec)[0]
+
+    def record(self, spec: RunSpec) -> dict[str, Any] | None:
+        """The stored result of ``spec`` if the run is done (:meth:`status`), else ``None``."""
+        return self._examine(spec)[1]
+
+    def finished(self, specs: Iterable[RunSpec]) -> list[dict[str, Any]]:
+        """The records of the runs of ``specs`` that are done, in the order of ``specs``: what a report reads
+        (a result of other settings, a corrupt one or one outside ``specs`` is never read)."""
+        records = (self.record(spec) for spec in specs)
+        return [record for record in records if record is not None]
+
+    def stored_runs(self) -> list[str]:
+        """Run ids of every folder holding a ``result.json``, sorted (whatever its content)."""
+        return sorted(path.parent.name for path in self.runs_dir.glob("*/result.json"))
+
+    def outside(self, specs: Iterable[RunSpec]) -> list[str]:
+        """Run ids with a stored ``result.json`` that are not runs of ``specs`` (a report of ``specs`` ignores
+        them)."""
+        grid_ids = {spec.run_id for spec in specs}
+        return [run_id for run_id in self.stored_runs() if run_id not in grid_ids]
 
     @staticmethod
     def record_key(record: Mapping[str, Any]) -> str | None:
@@ -287,23 +380,39 @@ class RunStore:
         write_json_atomic(self.error_path(spec), {**record, "time": time.time()})
 
     def results(self) -> list[dict[str, Any]]:
-        """Every readable finished run's record, sorted by run folder (corrupt ones noted in :attr:`problems`)."""
-        records = (self.read(path) for path in sorted(self.runs_dir.glob("*/result.json")))
-        return [record for record in records if record is not None]
+        """Every stored result that is a record of its folder's run and passes :attr:`check`, sorted by run
+        folder, whatever its settings (corrupt ones noted in :attr:`problems`). A report of a grid reads
+        :meth:`finished` instead: only the grid's runs, with their current settings."""
+        out = []
+        for path in sorted(self.runs_dir.glob("*/result.json")):
+            record = self.read(path)
+            if record is not None and self._of_its_folder(path, record) and self._passes_check(path, record):
+                out.append(record)
+        return out
 
     def errors(self) -> list[dict[str, Any]]:
-        """Every readable failed run's record, sorted by run folder."""
-        records = (self.read(path) for path in sorted(self.runs_dir.glob("*/error.json")))
-        return [record for record in records if record is not None and isinstance(record.get("traceback"), str)]
+        """Every readable failed run's record of its folder's run, sorted by run folder."""
+        out = []
+        for path in sorted(self.runs_dir.glob("*/error.json")):
+            record = self.read(path)
+            if record is not None and self._of_its_folder(path, record):
+                if isinstance(record.get("traceback"), str):
+                    out.append(record)
+                else:
+                    self._problem(f"{path}: corrupt record (no traceback); the run is retrained")
+        return out
 
 
 __all__ = [
+    "RecordCheck",
+    "RecordError",
     "RunSpec",
     "RunStore",
     "Timeout",
     "atomic_path",
     "canonical_json",
     "grid",
+    "record_spec",
     "settings_key",
     "write_json_atomic",
     "write_text_atomic",
