@@ -81,13 +81,14 @@ def plan_train(config: TrainConfig) -> tuple[Plan, Path]:
 
 
 def _show(result: dict[str, Any], run_dir: Path, note: str = "") -> None:
+    """Print a run's results (not its curve or settings) and its folder."""
     for key, value in result.items():
         if key not in ("curve", "settings", "key"):
             print(f"{key:>18}: {value:.4g}" if isinstance(value, float) else f"{key:>18}: {value}")
     print(f"run folder: {run_dir}{note}")
 
 
-_REUSED = " (trained before with these settings: its results, nothing retrained; remove the folder to train again)"
+_REUSED = " (finished before with these settings: its results above, nothing retrained; remove it to train again)"
 
 
 def main(args: Sequence[str] | None = None) -> None:
