@@ -9,7 +9,9 @@ worker process died; the driver retries the run on its own).
 
 Workers never outlive the driver: :func:`bind_to_parent` (called in every worker before its first run)
 asks Linux to SIGKILL the worker when its parent dies (``PR_SET_PDEATHSIG``) and starts a watchdog
-thread that exits the worker as soon as its parent process changes (every platform).
+thread that exits the worker as soon as its parent process changes (every platform). Nor do they outlast an
+interrupt: :meth:`Backend.cancel` (the driver's Ctrl-C, even one sent to the driver process alone) stops the runs
+in flight at once and hands back the outcomes of those that had finished, which the driver still records.
 """
 
 from __future__ import annotations
@@ -81,6 +83,29 @@ def execute_run(run_fn: RunFn, spec: RunSpec, run_dir: str) -> Outcome:
         return {"status": "error", "traceback": traceback.format_exc()}
 
 
+def stop_pool(executor: ProcessPoolExecutor, grace: float = 2.0) -> None:
+    """Shut ``executor`` down without letting its runs finish: queued ones are cancelled, and its worker
+    processes get SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    ``shutdown(wait=False)`` alone leaves the workers training: the pool's manager thread (and the interpreter,
+    at exit) waits for the runs in flight, whose results are then discarded. Python < 3.14 has no public
+    ``terminate_workers()``, hence the pool's own process table (``_processes``).
+    """
+    processes: list[Any] = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0.0))
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
+    if isinstance(manager, threading.Thread):
+        manager.join(grace)  # it notices the dead workers, fails their futures and ends
+
+
 class Backend(abc.ABC):
     """Runs specs somewhere and reports their outcomes; the driver owns everything else."""
 
@@ -98,8 +123,9 @@ class Backend(abc.ABC):
         """Outcomes of the runs finished so far (possibly none after ``timeout`` seconds)."""
 
     @abc.abstractmethod
-    def cancel(self) -> None:
-        """Stop every run in flight (Ctrl-C or an error in the driver)."""
+    def cancel(self) -> list[tuple[RunSpec, Outcome]]:
+        """Stop every run in flight at once (Ctrl-C or an error in the driver); return the outcomes of the runs
+        that had finished but were not collected yet (the driver records them: nothing finished is lost)."""
 
     def close(self) -> None:  # noqa: B027  (optional hook)
         """Release the backend's resources after the sweep."""
@@ -156,12 +182,15 @@ class LocalBackend(Backend):
             self.close()
         return out
 
-    def cancel(self) -> None:
-        """Drop queued runs and stop the pool without waiting."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
-        self._futures.clear()
+    def cancel(self) -> list[tuple[RunSpec, Outcome]]:
+        """Drop queued runs, end the worker processes (the runs in flight stop at once), and return the outcomes
+        that had come back but were not collected yet."""
+        executor, futures = self._executor, self._futures
+        self._executor, self._futures = None, {}
+        if executor is not None:
+            stop_pool(executor)
+        finished = [(spec, f) for f, spec in futures.items() if f.done() and not f.cancelled()]
+        return [(spec, future.result()) for spec, future in finished if future.exception() is None]
 
     def close(self) -> None:
         """Shut the pool down."""
@@ -170,4 +199,4 @@ class LocalBackend(Backend):
             self._executor = None
 
 
-__all__ = ["Backend", "LocalBackend", "Outcome", "RunFn", "bind_to_parent", "execute_run"]
+__all__ = ["Backend", "LocalBackend", "Outcome", "RunFn", "bind_to_parent", "execute_run", "stop_pool"]

@@ -14,12 +14,14 @@ refuses them with :func:`refuse` (``error: ...`` on stderr, exit status 2, as ar
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.experiment.backends import RunFn
@@ -98,6 +100,60 @@ def check_run_dir(path: Path) -> Path:
     return path
 
 
+RUN_KEY_FILE = ".key"
+"""File of a run folder holding the content key of the run started in it (written before training)."""
+
+
+def finished_record(path: Path) -> dict[str, Any] | None:
+    """The finished run's record in a run folder (its ``result.json``), or None (absent or unreadable)."""
+    try:
+        record = json.loads((path / "result.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_finished(path: Path, key: str) -> bool:
+    """True when ``path`` holds a finished run (a readable ``result.json``) of content key ``key``."""
+    record = finished_record(path)
+    return record is not None and RunStore.record_key(record) == key
+
+
+def folder_key(path: Path) -> str | None:
+    """Content key of the run a folder holds: of its finished result (``result.json``), else the key written when
+    the run started (:data:`RUN_KEY_FILE`); None when the folder says neither (absent, empty, or foreign)."""
+    record = finished_record(path)
+    key = RunStore.record_key(record) if record is not None else None
+    if key is None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            key = (path / RUN_KEY_FILE).read_text().strip() or None
+    return key
+
+
+def choose_run_dir(out: Path, run_id: str, key: str) -> Path:
+    """The folder of one run of content key ``key`` (see :func:`~rlfloor.experiment.store.settings_key`) in
+    ``out``, chosen so that no run is ever overwritten by a run of other settings.
+
+    The candidates are ``{out}/{run_id}`` and ``{out}/{run_id}__{key[:8]}``. The first that holds this key
+    (the same run, finished or interrupted: reuse it or train it again) is chosen, else the first that is
+    absent or empty. When both hold something else, a one-line ``ValueError`` names them and says how to
+    keep both (another ``--out``).
+    """
+    candidates = [out / run_id, out / f"{run_id}__{key[:8]}"]
+    for path in candidates:
+        check_run_dir(path)
+    for path in candidates:
+        if folder_key(path) == key:
+            return path
+    for path in candidates:
+        if not path.exists() or all(entry.name == ".lock" for entry in path.iterdir()):
+            return path
+    names = " and ".join(repr(str(path)) for path in candidates)
+    raise ValueError(
+        f"run folders {names} hold runs of other settings; train into another --out to keep them and this run"
+    )
+
+
 def absolute_path(path: str | None) -> str | None:
     """``path`` made absolute (workers may run in another folder, or on another machine's mount), or None."""
     return str(Path(path).resolve()) if path else None
@@ -144,12 +200,17 @@ def exit_if_failed(summary: SweepSummary) -> None:
 __all__ = [
     "MAX_SEEDS",
     "REFUSED",
+    "RUN_KEY_FILE",
     "SweepOptions",
     "absolute_path",
     "check_out",
     "check_run_dir",
     "checked",
+    "choose_run_dir",
     "exit_if_failed",
+    "finished_record",
+    "folder_key",
+    "is_finished",
     "refuse",
     "run_sweep_cli",
 ]

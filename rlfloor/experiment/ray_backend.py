@@ -7,7 +7,8 @@ ever live on the driver's machine and a sweep can be resumed by either backend:
 * a task that raises is recorded in ``error.json`` (not retried: the same seed would raise again);
 * a task whose worker process or node dies is retried by Ray up to ``max_retries`` times, then recorded
   as failed with Ray's error;
-* Ctrl-C cancels the tasks still running or queued; every result written so far stays.
+* Ctrl-C (to the process group or to the driver alone) force-cancels the tasks still running or queued, which
+  stop at once; every result written so far stays, and so does a result that came back meanwhile.
 
 The run function travels to the workers by reference (a module-level function, or a
 ``functools.partial`` over such functions): the modules it names must be installed on every node, as
@@ -230,12 +231,20 @@ class RayBackend(Backend):
                 return {"status": "error", "traceback": text, "attempts": attempts}
             return {"status": "error", "traceback": f"{name}: {error}"}
 
-    def cancel(self) -> None:
-        """Cancel every pending task."""
-        for ref in self._pending:
+    def cancel(self) -> list[tuple[RunSpec, Outcome]]:
+        """Return the outcomes of the tasks finished but not collected yet, and force-cancel the others (their
+        worker processes are killed: a run in flight stops at once)."""
+        pending, self._pending = self._pending, {}
+        finished: list[tuple[RunSpec, Outcome]] = []
+        with contextlib.suppress(Exception):
+            ready, _ = self._ray.wait(list(pending), num_returns=len(pending), timeout=0)
+            finished = [(pending[ref], self._outcome(ref)) for ref in ready]
+            for ref in ready:
+                del pending[ref]
+        for ref in pending:
             with contextlib.suppress(Exception):
                 self._ray.cancel(ref, force=True)
-        self._pending.clear()
+        return finished
 
     def close(self) -> None:
         """Disconnect (stopping the instance if this backend started it)."""

@@ -43,6 +43,17 @@ class RecordError(ValueError):
     """A stored record that cannot be trusted; the message (one line) says what is wrong with it."""
 
 
+def _folder_name(name: str) -> str:
+    """``name`` made path-safe: unsafe characters replaced by ``-``; a name with a non-ASCII character also gets
+    ``@`` and 8 hex digits of its SHA-256, so that names differing only in such characters never share a folder
+    (ASCII names keep the folder names they always had; ``@`` never occurs in those, so the two kinds never meet).
+    """
+    safe = _UNSAFE.sub("-", name)
+    if name.isascii():
+        return safe
+    return f"{safe}@{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def _file_mode() -> int:
     """``0o666`` minus the process umask: the mode ``open()`` would give a new file."""
     try:  # Linux: read the umask without changing it (os.umask would race with other threads)
@@ -151,8 +162,8 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        """Folder name ``{env}__{agent}__s{seed}`` with path-unsafe characters replaced."""
-        return f"{_UNSAFE.sub('-', self.env)}__{_UNSAFE.sub('-', self.agent)}__s{self.seed}"
+        """Folder name ``{env}__{agent}__s{seed}``, names made path-safe (non-ASCII ones with a hash suffix)."""
+        return f"{_folder_name(self.env)}__{_folder_name(self.agent)}__s{self.seed}"
 
     @property
     def key(self) -> str:

@@ -158,6 +158,13 @@ class _Driver:
                     message = f"worker process died on every attempt ({attempts}, the last ones in isolation)"
                     self._record(spec, {"status": "error", "traceback": message})
 
+    def stop(self) -> None:
+        """Stop the backend's runs at once (an interrupt); record those that finished meanwhile."""
+        for spec, outcome in self.backend.cancel():
+            if spec.run_id in self.in_flight and outcome["status"] != "lost":
+                del self.in_flight[spec.run_id]
+                self._record(spec, outcome)
+
     def release(self) -> None:
         for lock in self.locks.values():
             lock.release(force=True)
@@ -175,13 +182,14 @@ def drive(
 ) -> None:
     """Run ``todo`` on ``backend`` with the driver loop of :func:`run_sweep` (locks, records, retries).
 
-    Fills ``summary``; cancels the backend's runs if interrupted; does not close the backend.
+    Fills ``summary``; if interrupted (Ctrl-C, even to the driver process alone) or failing, stops the backend's
+    runs at once, records the ones that had finished, and re-raises; does not close the backend.
     """
     driver = _Driver(store, backend, run_fn, summary, max_retries, progress or Progress(0, False))
     try:
         driver.run(todo)
     except BaseException:
-        backend.cancel()
+        driver.stop()
         raise
     finally:
         driver.release()

@@ -170,10 +170,7 @@ def test_worker_dying_every_time_is_recorded(local_ray: None, tmp_path: Path) ->
     assert "WorkerCrashedError" in error["traceback"] and error["attempts"] == 1
 
 
-@pytest.mark.slow  # passes alone, with its file and with tests/rlfloor; inside the whole default run (one pytest
-# process, 1000 tests before it) the simulated Ctrl-C does not stop the Ray sweep, cause not found yet: run it
-# with `make test-slow` until it is (closing note of session 5)
-def test_ctrl_c_keeps_finished_runs_and_resumes(local_ray: None, tmp_path: Path) -> None:
+def test_ctrl_c_keeps_finished_runs_and_resumes(local_ray: None, python_sigint: None, tmp_path: Path) -> None:
     specs = grid(["toy"], ["a"], range(3), 5, {"sleep_on": [2]})
     store = RunStore(tmp_path)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from stable_baselines3 import PPO
 
 from envs.suite import get_entry
@@ -90,3 +91,53 @@ def test_unknown_env_and_incompatible_agent_fail_clearly(tmp_path: Path) -> None
     assert done.returncode != 0 and "ignores masks" in done.stderr
     done = run_script("train.py", "--agent", "nope", cwd=tmp_path)
     assert done.returncode != 0 and "known agents:" in done.stderr
+
+
+def test_no_run_is_lost_to_another(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 22 item 4: presets whose names differ only in non-ASCII characters, and a rerun with another
+    ``--timesteps``, each keep their own folder; the same command again reuses the finished run."""
+    from rlfloor_cli.train import main
+
+    presets = tmp_path / "presets.json"
+    floors = {"ppo-ü": 0.1, "ppo-é": 0.05}
+    spec = {name: {"algo": "ppo", "description": name, "policy_kwargs": {"min_prob": m}} for name, m in floors.items()}
+    presets.write_text(json.dumps(spec))
+    out = tmp_path / "runs"
+    common = ["--env", "deepsea-6", "--presets", str(presets), "--out", str(out), "--no-progress-bar"]
+    common += ["--eval-episodes", "0", "--no-save-model", "--no-metrics"]
+    for agent, timesteps in [("ppo-ü", 256), ("ppo-é", 256), ("ppo-ü", 512)]:
+        main([*common, "--agent", agent, "--timesteps", str(timesteps)])
+    assert capsys.readouterr().out.count("holds a run of other settings; kept") == 1  # the 512-step run
+    results = {path.parent.name: json.loads(path.read_text()) for path in out.glob("*/result.json")}
+    assert sorted((r["agent"], r["timesteps"]) for r in results.values()) == [
+        ("ppo-é", 256),
+        ("ppo-ü", 256),
+        ("ppo-ü", 512),
+    ]
+    for folder, result in results.items():
+        config = json.loads((out / folder / "config.json").read_text())
+        assert config["agent"]["name"] == result["agent"] and config["run"]["timesteps"] == result["timesteps"]
+        assert (out / folder / ".key").read_text().strip() == result["key"]
+    first = next(out.glob("deepsea-6__ppo-*__s0/result.json"))
+    before = first.read_bytes()
+    main([*common, "--agent", json.loads(before)["agent"], "--timesteps", str(json.loads(before)["timesteps"])])
+    assert "finished before with these settings" in capsys.readouterr().out
+    assert first.read_bytes() == before and len(list(out.iterdir())) == 3  # reused: nothing retrained or added
+
+
+def test_a_folder_in_training_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second ``train.py`` on the run another one is training is refused in one line, not run into it."""
+    from filelock import FileLock
+
+    from rlfloor_cli.train import main
+
+    run_dir = tmp_path / "deepsea-6__ppo__s0"
+    run_dir.mkdir()
+    with FileLock(run_dir / ".lock"), pytest.raises(SystemExit) as exit_:
+        main(["--env", "deepsea-6", "--agent", "ppo", "--timesteps", "64", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"error: run folder {str(run_dir)!r} is being trained by another process; wait for it"
+    )
+    assert sorted(p.name for p in run_dir.iterdir()) == [".lock"]

@@ -21,3 +21,14 @@ def sleepy_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
         (Path(pid_dir) / f"{spec.run_id}.pid").write_text(str(os.getpid()))
     time.sleep(float(options.get("sleep", 0.0)))
     return {"value": spec.seed}
+
+
+def stalling_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
+    """Record this worker's pid in ``run_dir/pid``; the seeds in ``options["stall"]`` then sleep 300 s while the
+    file ``options["hold"]`` exists (so a rerun without it finishes them); return the seed."""
+    options = dict(spec.options)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "pid").write_text(str(os.getpid()))
+    if spec.seed in options.get("stall", ()) and Path(options["hold"]).exists():
+        time.sleep(300)
+    return {"value": spec.seed}
