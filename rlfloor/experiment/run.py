@@ -73,6 +73,10 @@ class EnvLike(Protocol):
         """Return of an optimal or reference policy (score 1), if known."""
 
     @property
+    def first_change(self) -> int | None:
+        """Env step (over all env copies) at which a non-stationary task first changes; ``None``: stationary."""
+
+    @property
     def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
         """Algorithm hyperparameters per family (``"ppo"``, ``"a2c"``), rl-zoo3 style."""
 
@@ -165,10 +169,13 @@ class RunSettings:
     """Points of the learning curve in the results."""
     verbose: int = 0
     """SB3 verbosity (0, 1 or 2)."""
+    allow_no_change: bool = False
+    """Accept a non-stationary task whose budget ends before its first change (the run sees one phase only)."""
 
     KEY_FIELDS = ("seed", "timesteps", "n_envs", "eval_episodes", "curve_points")
     """Settings that change the results, hence part of a run's key (with the env, the agent and the
-    hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity) do not."""
+    hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity, the
+    permission to stop before a change) do not."""
 
     def check(self) -> None:
         """Raise a one-line ``ValueError`` naming the first bad setting (:func:`plan` calls it; not done at
@@ -182,6 +189,11 @@ class RunSettings:
         check_int("checkpoint_freq", self.checkpoint_freq, 0)
         check_int("curve_points", self.curve_points, 1)
         check_int("verbose", self.verbose, 0, 2)
+        if self.metrics and not self.tensorboard:  # they would be computed and dropped
+            raise ValueError(
+                "metrics=True needs tensorboard=True (the exploration metrics are TensorBoard scalars); "
+                "turn both off (--no-metrics --no-tensorboard) or keep TensorBoard on"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,16 +282,29 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     agent.check_kwargs(algo_kwargs)
     agent_n_envs = agent.to_dict().get("n_envs")  # a preset's own n_envs goes over the env's
     n_envs = next(n for n in (settings.n_envs, agent_n_envs, env_params.get("n_envs"), 1) if n is not None)
-    check_int(f"n_envs of {env.name!r}", n_envs, 1)
+    owner = f"agent {agent.name!r}: " if agent_n_envs is not None else f"hyperparams of env {env.name!r}: "
+    check_int(("" if settings.n_envs is not None else owner) + "n_envs", n_envs, 1, MAX_ENVS)
     normalize = env_params.get("normalize", False)
     if not isinstance(normalize, bool):
         raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
     policy_kwargs = resolve_policy_kwargs(env_params.get("policy_kwargs"), env.name)
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
+    check_sees_change(env, timesteps, settings.allow_no_change)
     run = Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
     if build:
         check_build(run)
     return run
+
+
+def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> None:
+    """A non-stationary task trained for no more steps than its first change never changes: a one-line
+    ``ValueError`` naming the task, the budget and the change (``allowed``: the user accepts one phase)."""
+    first = env.first_change
+    if first is not None and timesteps <= first and not allowed:
+        raise ValueError(
+            f"env {env.name!r} first changes at step {first}: a budget of {timesteps} steps never sees a change "
+            f"(give more than {first} steps, or allow_no_change=True / --allow-no-change to train one phase)"
+        )
 
 
 def check_build(run: Plan) -> None:
@@ -522,6 +547,7 @@ __all__ = [
     "RunSettings",
     "check_build",
     "check_compatible",
+    "check_sees_change",
     "family",
     "learning_curve",
     "plan",

@@ -89,7 +89,8 @@ def test_key_covers_what_changes_training_only() -> None:
         return plan_spec(spec, Planner(env_resolver, agents)).key
 
     base = key()
-    assert key(metrics=False) == base and key(tensorboard=False) == base and key(verbose=1) == base
+    assert key(metrics=False) == base and key(metrics=False, tensorboard=False) == base and key(verbose=1) == base
+    assert key(allow_no_change=True) == base
     assert key(eval_episodes=3) != base and key(n_envs=1) != base and key("ppo-own") != base
     other_refs = functools.partial(resolve.resolve, references={"CartPole-v1": {"optimal": 400.0}})
     spec = RunSpec("CartPole-v1", "ppo", 0, 128)
