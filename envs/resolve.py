@@ -79,7 +79,7 @@ class ResolvedEnv:
 
     @property
     def first_change(self) -> int | None:
-        """Step of a non-stationary suite task's first change (:attr:`envs.suite.SuiteEntry.first_change`), else None."""
+        """Step of a suite task's first change (:attr:`envs.suite.SuiteEntry.first_change`); None if stationary."""
         return None if self.entry is None else self.entry.first_change
 
     @property

@@ -56,7 +56,9 @@ class SweepOptions:
         if self.backend != "ray":  # the local process pool has no cluster and reserves no CPUs: say so
             for flag, value in (("--address", self.address), ("--cpus-per-run", self.cpus_per_run)):
                 if value is not None:
-                    raise ValueError(f"{flag}={value!r} applies to --backend ray only; the local backend runs --workers")
+                    raise ValueError(
+                        f"{flag}={value!r} applies to --backend ray only; the local backend runs --workers"
+                    )
 
     @property
     def ray_resources(self) -> dict[str, float]:

@@ -120,6 +120,24 @@ def test_random_reference_is_measured_once_and_cached(tmp_path: Path) -> None:
         measure_random_return(env.make, episodes=1)
 
 
+def test_a_refused_measurement_writes_nothing(tmp_path: Path) -> None:
+    """The check (a given optimal reference below the measured random one) runs before the results folder or the
+    cache is written; a measurement that passes is cached, and a cached one is checked again."""
+    env = resolve.resolve("CartPole-v1")
+    measure = functools.partial(measure_random_return, env.make)
+    out = tmp_path / "out"
+
+    def below(measured: Mapping[str, Any]) -> None:
+        resolve.check_references("CartPole-v1", {"random": measured["mean"], "optimal": 5.0})
+
+    with pytest.raises(ValueError, match=r"optimal=5\.0 must exceed random="):
+        cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=below)
+    assert not out.exists()
+    cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=lambda measured: None)
+    with pytest.raises(ValueError, match=r"optimal=5\.0 must exceed random="):
+        cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=below)
+
+
 def test_normalize_wraps_in_vecnormalize(tmp_path: Path) -> None:
     run = plan(RunSettings("cp", "a2c", timesteps=64, eval_episodes=1), env_resolver, agents)
     assert not run.normalize
