@@ -91,6 +91,30 @@ CASES: dict[str, tuple[str, list[str], dict[str, Any] | None, str]] = {
         "Invalid learning rate",
     ),
     "n_steps 0": ("train", ["--env", "deepsea-6", "--agent", "x"], preset(algo_kwargs={"n_steps": 0}), "n_steps=0"),
+    "negative clip range": (
+        "compare",
+        ["--envs", "deepsea-6", "--agents", "x"],
+        preset(algo_kwargs={"clip_range": -0.2}),
+        "'x' on 'deepsea-6': clip_range=-0.2 is outside the allowed range (0, inf)",
+    ),
+    "discount above 1": (
+        "train",
+        ["--env", "deepsea-6", "--agent", "x"],
+        preset(algo_kwargs={"gamma": 1.5}),
+        "gamma=1.5 is outside the allowed range [0, 1]",
+    ),
+    "negative entropy coefficient": (
+        "scaling",
+        ["--agents", "x"],
+        preset(algo_kwargs={"ent_coef": -0.01}),
+        "ent_coef=-0.01 is outside the allowed range [0, inf)",
+    ),
+    "more curve points than steps": (
+        "train",
+        ["--env", "deepsea-6", "--agent", "ppo", "--curve-points", str(10**9)],
+        None,
+        "curve_points=1000000000 is outside the allowed range [1, 100000]",
+    ),
     "seed 2**40": (
         "train",
         ["--env", "deepsea-6", "--agent", "ppo", "--seed", str(2**40)],
