@@ -78,6 +78,11 @@ class ResolvedEnv:
         return None if self.entry is None else self.entry.budget
 
     @property
+    def first_change(self) -> int | None:
+        """Step of a suite task's first change (:attr:`envs.suite.SuiteEntry.first_change`); None if stationary."""
+        return None if self.entry is None else self.entry.first_change
+
+    @property
     def action_masks(self) -> bool:
         """True if the env exposes ``action_masks()`` (suite entries say so)."""
         return self.entry is not None and self.entry.action_masks

@@ -23,7 +23,9 @@ Tags select sub-suites:
 * ``nonstationary-tier`` -- where the best behaviour changes while the policy is committed, one kind of
   change each: drifting payoffs (``drifting-bandit``), permuted action meanings (``permuted-grid``), a moving
   goal (``moving-goal-grid``); see ``docs/suite/non-stationary.md``. Their schedules count steps per env
-  instance (``per_instance``), and their references are exact for the whole run (every phase);
+  instance (``per_instance``), and their references are exact for the whole run (every phase). Every
+  ``non-stationary`` entry states the step of its first change (:attr:`SuiteEntry.first_change`): a run
+  that ends by then never sees one, and the harness refuses it;
 * one tag per capability: ``deep-exploration``, ``non-stationary``, ``deception``, ``symmetric-optima``,
   ``action-masking``, ``sparse-reward``, ``floor-tax``.
 
@@ -52,6 +54,7 @@ from types import MappingProxyType
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 import envs  # noqa: F401  (registers the rlfloor/ ids)
 from envs.scoring import normalized_score
@@ -127,6 +130,10 @@ class SuiteEntry:
     """Dotted paths of Gymnasium wrappers applied, in order, after ``gymnasium.make``."""
     per_instance: tuple[str, ...] = ()
     """Kwargs counted per env instance (e.g. ``switch_every``): :func:`make` divides them by ``n_envs``."""
+    first_change: int | None = None
+    """Env step (counted over all env copies) at which a non-stationary task first changes: its first switch,
+    or the first pull at which the best arm of a drifting bandit changes. A run of no more steps never sees a
+    change, and the harness refuses it. ``None`` for a stationary task; required with the tag ``non-stationary``."""
     random_return_se: float = 0.0
     """Standard error of :attr:`random_return` (0 when it is exact)."""
     random_episodes: int | None = None
@@ -168,6 +175,13 @@ class SuiteEntry:
         ):
             raise ValueError(f"random_episodes of {self.name!r} must be None or >= 1, got {self.random_episodes!r}")
         object.__setattr__(self, "hyperparams", _freeze_hyperparams(self.name, self.hyperparams))
+        if self.first_change is not None:
+            check_int(f"first_change of {self.name!r}", self.first_change, 1)
+        if ("non-stationary" in self.tags) != (self.first_change is not None):
+            raise ValueError(
+                f"suite entry {self.name!r}: the tag 'non-stationary' and first_change={self.first_change!r} go "
+                "together (a non-stationary task states when it first changes)"
+            )
 
     @property
     def has_references(self) -> bool:
@@ -188,6 +202,17 @@ def _exact(env_id: str, **kwargs: Any) -> dict[str, Any]:
         "random_source": f"exact: computed by {env_id} (env.unwrapped.random_return)",
         "optimal_source": f"exact: computed by {env_id} (env.unwrapped.optimal_return)",
     }
+
+
+def _first_best_change(env_id: str, pulls: int, **kwargs: Any) -> int:
+    """The first pull (0-based) of a drifting bandit at which its best arm differs from the first one, within
+    ``pulls`` (computed from the env's payoff path, as its references are)."""
+    env = gym.make(env_id, **kwargs).unwrapped
+    best = np.argmax(env.payoffs(np.arange(pulls)), axis=1)  # type: ignore[attr-defined]
+    changes = np.flatnonzero(best != best[0])
+    if changes.size == 0:
+        raise ValueError(f"{env_id} with {kwargs} has no change of its best arm within {pulls} pulls")
+    return int(changes[0])
 
 
 _SCORE = "mean episode return, normalized to [random, optimal] and clipped"
@@ -488,6 +513,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         hyperparams=_PROBE_HYPERPARAMS,
         tags=("core", "probe", "non-stationary"),
         per_instance=("switch_every",),
+        first_change=10_000,  # switch_every: the first switch
         **_exact("rlfloor/SwitchingBandit-v0", n_arms=4, switch_every=10_000),
     ),
     # The non-stationary tier (issue 20): one kind of change each; see docs/suite/non-stationary.md.
@@ -501,6 +527,9 @@ SUITE: tuple[SuiteEntry, ...] = (
         hyperparams=_PROBE_HYPERPARAMS,
         tags=("non-stationary", "nonstationary-tier"),
         per_instance=("drift_pulls", "reference_pulls"),
+        first_change=_first_best_change(
+            "rlfloor/DriftingBandit-v0", 40_000, n_arms=4, drift_pulls=10_000, reference_pulls=40_000, schedule_seed=3
+        ),  # 14,256: the best arm first changes there (computed from the payoff path)
         **_exact("rlfloor/DriftingBandit-v0", n_arms=4, drift_pulls=10_000, reference_pulls=40_000, schedule_seed=3),
     ),
     SuiteEntry(
@@ -513,6 +542,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         hyperparams=_PROBE_HYPERPARAMS,
         tags=("non-stationary", "nonstationary-tier"),
         per_instance=("switch_every",),
+        first_change=20_000,  # switch_every: the first permutation
         **_exact("rlfloor/PermutedGrid-v0", size=5, switch_every=20_000),
     ),
     SuiteEntry(
@@ -525,6 +555,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         hyperparams=_PROBE_HYPERPARAMS,
         tags=("non-stationary", "nonstationary-tier"),
         per_instance=("switch_every",),
+        first_change=20_000,  # switch_every: the goal's first move
         **_exact("rlfloor/MovingGoalGrid-v0", size=5, switch_every=20_000),
     ),
     SuiteEntry(

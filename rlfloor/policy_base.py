@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,6 +235,17 @@ class FlooredPolicyMixin:
     def pop_logit_penalty(self) -> float | None:
         """Mean logit-range penalty term (weighted) over the minibatches since the last call."""
         return self.logit_transform.pop_penalty()
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
+        """``torch.nn.Module.load_state_dict``; a stock policy's weights (no ``floor_in_force``) are refused in one
+        line pointing to :func:`rlfloor.policies.floored_from_stock`, which converts a stock model."""
+        if strict and "floor_in_force" not in state_dict:
+            raise ValueError(
+                f"these weights are a stock policy's (no 'floor_in_force'), not a {type(self).__name__}'s: load the "
+                "model with its stock policy, then convert it with rlfloor.policies.floored_from_stock(model, "
+                "min_prob=...)"
+            )
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)  # type: ignore[misc]
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data: dict[str, Any] = super()._get_constructor_parameters()  # type: ignore[misc]

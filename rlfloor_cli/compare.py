@@ -88,6 +88,8 @@ class CompareConfig:
     """deterministic evaluation episodes per run"""
     metrics: bool = True
     """log exploration metrics to TensorBoard per run (not part of a run's key)"""
+    allow_no_change: bool = False
+    """accept non-stationary tasks whose budget ends before their first change (they then train one phase)"""
     bootstrap_reps: int = 2000
     """bootstrap resamples for the confidence intervals"""
     sweep: Annotated[SweepOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=SweepOptions)
@@ -180,7 +182,9 @@ def grid_specs(config: CompareConfig, plan: Plan) -> list[RunSpec]:
         suite_budget = plan.env(env).budget
         return config.timesteps or max(1, round((suite_budget or DEFAULT_BUDGET) * config.budget_scale))
 
-    options = {"eval_episodes": config.eval_episodes, "metrics": config.metrics}
+    options: dict[str, Any] = {"eval_episodes": config.eval_episodes, "metrics": config.metrics}
+    if config.allow_no_change:  # only when given: the options of earlier runs stay as they were
+        options["allow_no_change"] = True
     spaces: dict[str, Any] = {}
     left_out: dict[tuple[str, str], str] = {}
     specs = []
@@ -206,9 +210,10 @@ def grid_specs(config: CompareConfig, plan: Plan) -> list[RunSpec]:
     return specs
 
 
-def measure_references(config: CompareConfig, plan: Plan, store: RunStore) -> None:
-    """Measure (once; cached in the results folder) the random reference of every env that lacks one, and
-    hand it to the runs' plans (their keys include it)."""
+def measure_references(config: CompareConfig, plan: Plan, root: Path) -> None:
+    """Measure (once; cached in the results folder ``root``) the random reference of every env that lacks one,
+    and hand it to the runs' plans (their keys include it). A given optimal reference at or below the measured
+    random one is refused before anything is written."""
     for name in plan.envs:
         env = plan.env(name)
         if env.random_return is not None:
@@ -216,7 +221,12 @@ def measure_references(config: CompareConfig, plan: Plan, store: RunStore) -> No
         print(f"random reference of {name}: {config.random_episodes} uniform-random episodes ...", flush=True)
         measure = functools.partial(measure_random_return, env.make)
         episodes = config.random_episodes
-        measured, cached = cached_random_return(store.root, name, env.record(), measure, PROTOCOL, episodes)
+        given = plan.references.get(name, {})
+
+        def check(measured: Mapping[str, Any], name: str = name, given: Mapping[str, float] = given) -> None:
+            resolve.check_references(name, {**given, "random": measured["mean"]})
+
+        measured, cached = cached_random_return(root, name, env.record(), measure, PROTOCOL, episodes, check)
         print(f"  {measured['mean']:.4g} (SE {measured['se']:.3g}){' cached' if cached else ''}", flush=True)
         plan.measured[name] = measured
         plan.references.setdefault(name, {})["random"] = measured["mean"]
@@ -456,8 +466,8 @@ def main(args: Sequence[str] | None = None) -> None:
     config = tyro.cli(CompareConfig, prog="rlfloor-compare", description=__doc__, args=args)
     command = " ".join(["rlfloor-compare", *(sys.argv[1:] if args is None else args)])
     plan = checked(lambda: validate(config))
-    store = open_store(config.out)  # the first thing written, after every check
-    checked(lambda: measure_references(config, plan, store))
+    checked(lambda: measure_references(config, plan, Path(config.out)))  # written only once checked
+    store = open_store(config.out)
     try:
         summary = run_sweep_cli(plan.specs, run_spec, store, config.sweep)
     except (ValueError, ImportError) as error:

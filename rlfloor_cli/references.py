@@ -28,7 +28,7 @@ import tyro
 from envs import suite
 from envs.references import mean_and_se, minigrid_optimal_return, random_episode_returns
 from rlfloor.checks import check_int
-from rlfloor.experiment.cli import checked
+from rlfloor.experiment.cli import check_out, checked
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,10 @@ def check(config: Config) -> list[suite.SuiteEntry]:
     """The entries to measure; one-line ``ValueError`` for a bad flag or name (a standard error needs two values)."""
     check_int("--episodes", config.episodes, 2)
     check_int("--layouts", config.layouts, 2 if config.optimal else 1)
+    if config.out is not None:  # written after the measurement: checked before it
+        if config.out.is_dir():
+            raise ValueError(f"--out={str(config.out)!r} is a folder; give a JSON file name")
+        check_out(str(config.out.parent))
     entries = [suite.get_entry(name) for name in config.names]
     for entry in entries:
         suite.require(entry)

@@ -40,7 +40,8 @@ class ExplorationMetricsCallback(CallbackList):
     """Log how an on-policy agent explores: every ``explore/``, ``floor/``, ``entropy/coef`` and ``loss/`` tag.
 
     Works with PPO, A2C and MaskablePPO, floored or stock policies, vectorized envs and
-    any ``log_interval``, for Discrete, MultiDiscrete and Box actions.
+    any ``log_interval``, for Discrete, MultiDiscrete, MultiBinary (each bit a two-action categorical) and Box
+    actions; another action space is refused when training starts.
 
     :param max_samples: states of a rollout evaluated for the policy statistics (evenly spaced
         subsample when the rollout is larger).

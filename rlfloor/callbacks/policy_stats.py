@@ -21,7 +21,7 @@ from gymnasium import spaces
 from rlfloor.callbacks._base import EvaluatorCallback
 from rlfloor.callbacks.rollout import RolloutEvaluator
 from rlfloor.checks import check_int, check_number
-from rlfloor.distributions import action_space_sizes
+from rlfloor.distributions import action_space_sizes, multibinary_size
 from rlfloor.stats.covariance import grouped_logp_adv_cov, grouped_state_logp_adv_cov
 from rlfloor.stats.policy import (
     CategoricalBatch,
@@ -42,7 +42,8 @@ HISTOGRAM_ONLY = ("stdout", "log", "json", "csv")
 class PolicyStatisticsCallback(EvaluatorCallback):
     """Log the policy's exploration statistics on the rollout's states (exact, no extra env steps).
 
-    Categorical policies (Discrete, MultiDiscrete, masked): ``explore/entropy*``, ``explore/min_prob*``,
+    Categorical policies (Discrete, MultiDiscrete, masked; MultiBinary as one two-action categorical per bit,
+    ``explore/action_freq/{bit}/{0,1}``): ``explore/entropy*``, ``explore/min_prob*``,
     ``explore/floor_mass``, ``explore/at_floor_frac``, ``explore/action_freq/*``, ``explore/actions``,
     ``floor/mass``. Gaussian policies (Box): ``explore/entropy*``, ``explore/std_min``,
     ``explore/std_mean``, ``explore/std_floor_share``, ``explore/action_std/*``. Both:
@@ -86,8 +87,16 @@ class PolicyStatisticsCallback(EvaluatorCallback):
 
     def _on_training_start(self) -> None:
         space = self.model.action_space
-        categorical = isinstance(space, spaces.Discrete | spaces.MultiDiscrete)
-        self._action_sizes = action_space_sizes(space) if categorical else None
+        if isinstance(space, spaces.Discrete | spaces.MultiDiscrete):
+            self._action_sizes = action_space_sizes(space)
+        elif isinstance(space, spaces.MultiBinary):  # one two-action categorical per bit
+            self._action_sizes = [2] * multibinary_size(space)
+        elif isinstance(space, spaces.Box):
+            self._action_sizes = None
+        else:
+            raise ValueError(
+                f"PolicyStatisticsCallback covers Discrete, MultiDiscrete, MultiBinary and Box actions, not {space}"
+            )
         self._counts = [np.zeros(k, dtype=np.int64) for k in self._action_sizes or []]
         self._box_actions = []
         self._pending = []

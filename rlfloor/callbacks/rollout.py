@@ -18,6 +18,7 @@ import torch as th
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import (
+    BernoulliDistribution,
     CategoricalDistribution,
     DiagGaussianDistribution,
     Distribution,
@@ -58,10 +59,16 @@ def rollout_actions(buffer: RolloutBuffer) -> np.ndarray:
 def categorical_log_probs(distribution: Distribution) -> list[th.Tensor] | None:
     """Per-sub-space normalized log-probabilities of an SB3 (or sb3-contrib) categorical.
 
-    Returns ``None`` for distributions without categorical sub-spaces (Gaussian, gSDE).
+    A Bernoulli (MultiBinary actions, stock or floored) is one two-action categorical per bit: ``[log(1 - p),
+    log p]``, so its statistics are those of ``MultiDiscrete([2] * n_bits)``. Returns ``None`` for distributions
+    without categorical sub-spaces (Gaussian, gSDE).
     """
     if isinstance(distribution, CategoricalDistribution):
         return [distribution.distribution.logits]
+    if isinstance(distribution, BernoulliDistribution):
+        logits = distribution.distribution.logits
+        pair = th.stack([th.nn.functional.logsigmoid(-logits), th.nn.functional.logsigmoid(logits)], dim=-1)
+        return list(pair.reshape(-1, logits.shape[-1], 2).unbind(dim=1))
     if isinstance(distribution, MultiCategoricalDistribution):
         return [d.logits for d in distribution.distribution]
     inner = getattr(distribution, "distributions", None)  # sb3-contrib MaskableMultiCategorical
@@ -107,8 +114,8 @@ def evaluate_states(
     :param observations: flattened observations, ``(n, *obs_shape)`` (or a dict of such arrays).
     :param masks: boolean action masks ``(n, sum K_i)`` (maskable policies), or ``None``.
     :param device: the policy's device, when the caller knows it (``policy.device`` walks its parameters).
-    :return: a :class:`CategoricalBatch` (Discrete, MultiDiscrete), a :class:`GaussianBatch` (Box,
-        floored or not), or ``None`` for other distributions (gSDE, Bernoulli).
+    :return: a :class:`CategoricalBatch` (Discrete, MultiDiscrete, MultiBinary as two actions per bit), a
+        :class:`GaussianBatch` (Box, floored or not), or ``None`` for other distributions (gSDE).
     """
     with th.no_grad():
         obs_tensor = obs_as_tensor(observations, policy.device if device is None else device)

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +39,11 @@ class SweepOptions:
     backend: str = "local"
     """local (process pool) or ray"""
     address: str | None = None
-    """Ray cluster address; None starts a private local Ray instance"""
-    cpus_per_run: float = 1.0
-    """CPUs reserved per run on Ray"""
+    """Ray cluster address (--backend ray only); None starts a private local Ray instance"""
+    cpus_per_run: float | None = None
+    """CPUs reserved per run on Ray (--backend ray only; None: 1)"""
     max_retries: int = 2
-    """retries of a run whose worker process died"""
+    """retries of a run whose worker process died (0: recorded as failed at once)"""
     progress: bool = True
     """show a progress bar over the grid"""
 
@@ -51,20 +52,41 @@ class SweepOptions:
         if self.workers is not None:
             check_int("--workers", self.workers, 1)
         check_choice("--backend", self.backend, BACKENDS)
-        check_number("--cpus-per-run", self.cpus_per_run, 0, None, low_open=True)
+        if self.cpus_per_run is not None:
+            check_number("--cpus-per-run", self.cpus_per_run, 0, None, low_open=True)
         check_int("--max-retries", self.max_retries, 0)
+        if self.backend != "ray":  # the local process pool has no cluster and reserves no CPUs: say so
+            for flag, value in (("--address", self.address), ("--cpus-per-run", self.cpus_per_run)):
+                if value is not None:
+                    raise ValueError(
+                        f"{flag}={value!r} applies to --backend ray only; the local backend runs --workers"
+                    )
+
+    @property
+    def ray_resources(self) -> dict[str, float]:
+        """Resources reserved per Ray task (``{"num_cpus": --cpus-per-run}``, 1 CPU by default)."""
+        return {"num_cpus": 1.0 if self.cpus_per_run is None else float(self.cpus_per_run)}
 
 
 def check_out(out: str) -> Path:
-    """``out`` as a folder that exists or can be created, and is writable; one-line ``ValueError`` otherwise."""
+    """``out`` as a folder that exists or can be created, and is writable; one-line ``ValueError`` otherwise.
+
+    Writability is tried, not inferred from permission bits (which root ignores and which say nothing of a
+    read-only mount): an empty folder is created in the nearest existing folder on the path and removed.
+    """
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise ValueError(f"--out={out!r} is a file, not a folder")
-    existing = path
+    existing = path.absolute()
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r} does not allow creating files)")
+    if not existing.is_dir():
+        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r} is a file, not a folder)")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".rlfloor-write-check-", dir=existing))
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"--out={out!r} is not writable ({str(existing)!r}: {reason})") from None
     return path
 
 
@@ -177,7 +199,7 @@ def run_sweep_cli(specs: Sequence[RunSpec], run_fn: RunFn, store: RunStore, opti
             max_retries=options.max_retries,
             progress=options.progress,
             ray_address=options.address,
-            ray_resources={"num_cpus": options.cpus_per_run},
+            ray_resources=options.ray_resources,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: finished runs are saved; run the same command again to resume", file=sys.stderr)

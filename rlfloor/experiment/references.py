@@ -9,6 +9,7 @@ number of episodes and the protocol are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,7 +28,13 @@ Measure = Callable[[int], Mapping[str, Any]]
 
 
 def cached_random_return(
-    root: Path, name: str, record: Mapping[str, Any], measure: Measure, protocol: str, episodes: int = DEFAULT_EPISODES
+    root: Path,
+    name: str,
+    record: Mapping[str, Any],
+    measure: Measure,
+    protocol: str,
+    episodes: int = DEFAULT_EPISODES,
+    check: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The random reference of env ``name`` from ``root/references.json``, measured and stored if missing.
 
@@ -35,27 +42,39 @@ def cached_random_return(
     :param measure: the measurement, e.g. ``functools.partial(envs.references.measure_random_return, env.make)``.
     :param protocol: names the measurement (``envs.references.PROTOCOL``). A cached value for another
         description, episode count or protocol is measured again.
+    :param check: called with the measurement (cached or new) before anything is written; raises to refuse it
+        (e.g. a given optimal reference below the measured random one). ``root`` is created only after it passed.
     :return: the measurement and whether it came from the cache.
     """
     check_int("episodes", episodes, 2)
-    root.mkdir(parents=True, exist_ok=True)
     path = root / CACHE_NAME
-    with FileLock(root / f".{CACHE_NAME}.lock"):
-        try:
-            cache = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-            cache = {}
-        if not isinstance(cache, dict):
-            cache = {}
-        stored = cache.get(name)
+    existed = root.is_dir()
+    with FileLock(root / f".{CACHE_NAME}.lock") if existed else contextlib.nullcontext():
         wanted = json.loads(json.dumps(dict(record), default=str))
         key = {"env": wanted, "episodes": episodes, "protocol": protocol}
+        stored = _read(path).get(name)
         if isinstance(stored, dict) and all(stored.get(k) == v for k, v in key.items()):
+            if check is not None:
+                check(stored)
             return stored, True
         measured = {**dict(measure(episodes)), **key}
-        cache[name] = measured
-        write_json_atomic(path, cache)
+        if check is not None:
+            check(measured)
+        root.mkdir(parents=True, exist_ok=True)
+        with contextlib.nullcontext() if existed else FileLock(root / f".{CACHE_NAME}.lock"):
+            cache = _read(path)
+            cache[name] = measured
+            write_json_atomic(path, cache)
         return measured, False
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The cache at ``path`` (empty when missing or unreadable)."""
+    try:
+        cache = json.loads(path.read_text())
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
 
 
 __all__ = ["CACHE_NAME", "DEFAULT_EPISODES", "Measure", "cached_random_return"]

@@ -36,10 +36,11 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
 from rlfloor.callbacks.episodes import has_episode_monitor
-from rlfloor.checks import check_int
+from rlfloor.checks import check_int, check_number
 from rlfloor.experiment.provenance import provenance
 from rlfloor.experiment.solve import solve_fields
 from rlfloor.experiment.store import RunSpec, atomic_path, write_json_atomic
+from rlfloor.schedules import check_schedule
 
 DEFAULT_TIMESTEPS = 50_000
 FINAL_FRACTION = 0.25  # "final" metrics average the training episodes of the last quarter of the budget
@@ -47,6 +48,20 @@ SPECIAL_HYPERPARAMS = ("n_envs", "normalize", "policy_kwargs")
 EVAL_SEED_OFFSET = 10_000
 MAX_SEED = 2**32 - 1 - EVAL_SEED_OFFSET  # numpy and SB3 seed with 32-bit integers; evaluation adds the offset
 MAX_ENVS = 1024  # parallel envs of one run (DummyVecEnv steps them in one process)
+MAX_CURVE_POINTS = 100_000  # learning-curve points (in result.json); 10**9 would ask for 8 GB per array after training
+ALGO_RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "gamma": (0.0, 1.0, False),  # a discount factor
+    "gae_lambda": (0.0, 1.0, False),  # GAE's bias/variance weight (Schulman et al. 2016)
+    "clip_range": (0.0, None, True),  # PPO's ratio clip: <= 0 inverts or freezes the clip, silently
+    "clip_range_vf": (0.0, None, True),
+    "ent_coef": (0.0, None, False),  # as rlfloor's entropy schedules: a bonus, not a penalty
+    "vf_coef": (0.0, None, False),
+    "max_grad_norm": (0.0, None, True),
+    "target_kl": (0.0, None, True),
+}
+"""Ranges of the SB3 PPO/A2C arguments that SB3 takes without a check and then trains on silently wrong
+(``(low, high, low_open)``; ``None`` values, where SB3 allows them, are left alone; schedules are checked over
+the whole run)."""
 
 
 class EnvLike(Protocol):
@@ -71,6 +86,10 @@ class EnvLike(Protocol):
     @property
     def optimal_return(self) -> float | None:
         """Return of an optimal or reference policy (score 1), if known."""
+
+    @property
+    def first_change(self) -> int | None:
+        """Env step (over all env copies) at which a non-stationary task first changes; ``None``: stationary."""
 
     @property
     def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
@@ -165,10 +184,13 @@ class RunSettings:
     """Points of the learning curve in the results."""
     verbose: int = 0
     """SB3 verbosity (0, 1 or 2)."""
+    allow_no_change: bool = False
+    """Accept a non-stationary task whose budget ends before its first change (the run sees one phase only)."""
 
     KEY_FIELDS = ("seed", "timesteps", "n_envs", "eval_episodes", "curve_points")
     """Settings that change the results, hence part of a run's key (with the env, the agent and the
-    hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity) do not."""
+    hyperparameters); the others (metrics, TensorBoard, checkpoints, saving, progress, verbosity, the
+    permission to stop before a change) do not."""
 
     def check(self) -> None:
         """Raise a one-line ``ValueError`` naming the first bad setting (:func:`plan` calls it; not done at
@@ -180,8 +202,13 @@ class RunSettings:
             check_int("n_envs", self.n_envs, 1, MAX_ENVS)
         check_int("eval_episodes", self.eval_episodes, 0)
         check_int("checkpoint_freq", self.checkpoint_freq, 0)
-        check_int("curve_points", self.curve_points, 1)
+        check_int("curve_points", self.curve_points, 1, MAX_CURVE_POINTS)
         check_int("verbose", self.verbose, 0, 2)
+        if self.metrics and not self.tensorboard:  # they would be computed and dropped
+            raise ValueError(
+                "metrics=True needs tensorboard=True (the exploration metrics are TensorBoard scalars); "
+                "turn both off (--no-metrics --no-tensorboard) or keep TensorBoard on"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,18 +295,47 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     algo_kwargs = {k: v for k, v in dict(env_params).items() if k not in SPECIAL_HYPERPARAMS}
     algo_kwargs.update(agent.to_dict().get("algo_kwargs") or {})
     agent.check_kwargs(algo_kwargs)
+    check_algo_ranges(algo_kwargs, f"{agent.name!r} on {env.name!r}: ")
     agent_n_envs = agent.to_dict().get("n_envs")  # a preset's own n_envs goes over the env's
     n_envs = next(n for n in (settings.n_envs, agent_n_envs, env_params.get("n_envs"), 1) if n is not None)
-    check_int(f"n_envs of {env.name!r}", n_envs, 1)
+    owner = f"agent {agent.name!r}: " if agent_n_envs is not None else f"hyperparams of env {env.name!r}: "
+    check_int(("" if settings.n_envs is not None else owner) + "n_envs", n_envs, 1, MAX_ENVS)
     normalize = env_params.get("normalize", False)
     if not isinstance(normalize, bool):
         raise ValueError(f"hyperparams normalize={normalize!r} of {env.name!r} must be true or false")
     policy_kwargs = resolve_policy_kwargs(env_params.get("policy_kwargs"), env.name)
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
+    check_sees_change(env, timesteps, settings.allow_no_change)
     run = Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
     if build:
         check_build(run)
     return run
+
+
+def check_algo_ranges(algo_kwargs: Mapping[str, Any], where: str = "") -> None:
+    """One-line ``ValueError`` (prefixed by ``where``) for an algorithm argument outside :data:`ALGO_RANGES`."""
+    for name, (low, high, low_open) in ALGO_RANGES.items():
+        value = algo_kwargs.get(name)
+        if value is None or isinstance(value, str):  # None where SB3 allows it; "auto" (SAC's) is not ours
+            continue
+        try:
+            if callable(value):
+                check_schedule(name, value, low, high, low_open=low_open)
+            else:
+                check_number(name, value, low, high, low_open=low_open)
+        except ValueError as error:
+            raise ValueError(f"{where}{error}") from None
+
+
+def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> None:
+    """A non-stationary task trained for no more steps than its first change never changes: a one-line
+    ``ValueError`` naming the task, the budget and the change (``allowed``: the user accepts one phase)."""
+    first = env.first_change
+    if first is not None and timesteps <= first and not allowed:
+        raise ValueError(
+            f"env {env.name!r} first changes at step {first}: a budget of {timesteps} steps never sees a change "
+            f"(give more than {first} steps, or allow_no_change=True / --allow-no-change to train one phase)"
+        )
 
 
 def check_build(run: Plan) -> None:
@@ -511,6 +567,7 @@ def run_spec(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
 
 
 __all__ = [
+    "ALGO_RANGES",
     "DEFAULT_TIMESTEPS",
     "AgentLike",
     "AgentResolver",
@@ -520,8 +577,10 @@ __all__ = [
     "Plan",
     "Planner",
     "RunSettings",
+    "check_algo_ranges",
     "check_build",
     "check_compatible",
+    "check_sees_change",
     "family",
     "learning_curve",
     "plan",

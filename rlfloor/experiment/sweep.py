@@ -10,7 +10,8 @@ The grid is plain data (:class:`~rlfloor.experiment.store.RunSpec`); the work of
 * a run is trained under its ``runs/{run_id}/.lock``: two sweeps on one folder never train the same run
   (the second waits for the first and then reuses its result);
 * a run that raises is recorded in ``error.json`` with its traceback while the others go on; a run whose
-  worker process dies is retried alone, up to ``max_retries`` times, before it is recorded as failed;
+  worker process dies is retried alone, up to ``max_retries`` times (0: not at all, even when another run
+  broke the process pool), before it is recorded as failed;
 * a corrupt result or error file is reported (:attr:`SweepSummary.problems`) and the run retrained.
 """
 
@@ -151,11 +152,15 @@ class _Driver:
                 del self.in_flight[spec.run_id]
                 if outcome["status"] != "lost":
                     self._record(spec, outcome)
-                elif self.attempts[spec.run_id] <= max(self.retries, 1):
+                elif self.attempts[spec.run_id] <= self.retries:
                     suspects.append(spec)  # perhaps innocent (another run broke the pool): retry alone
                 else:
                     attempts = self.attempts[spec.run_id]
-                    message = f"worker process died on every attempt ({attempts}, the last ones in isolation)"
+                    message = (
+                        f"worker process died on every attempt ({attempts}, the last ones in isolation)"
+                        if attempts > 1
+                        else "worker process died (max_retries=0: not retried)"
+                    )
                     self._record(spec, {"status": "error", "traceback": message})
 
     def stop(self) -> None:

@@ -60,6 +60,7 @@ episode memory is cleared.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -186,6 +187,64 @@ def make_novelty(
     return E3B(space, action_space, **kwargs)
 
 
+_BUILDERS: dict[str, Callable[..., Novelty]] = {
+    "count": exact_counter,
+    "simhash": SimHashCounter,
+    "rnd": RND,
+    "episodic-count": EpisodicCounts,
+    "noveld": NovelD,
+    "e3b": E3B,
+}
+"""The function or class that builds each method's estimator (its defaults are the settings not given)."""
+
+
+def novelty_settings(method: str, method_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings an estimator of ``method`` is built with: ``method_kwargs`` over the builder's defaults
+    (saved with the state, so that a model is continued only with the settings it was trained with)."""
+    kwargs = check_method_kwargs(method, method_kwargs)
+    parameters = inspect.signature(_BUILDERS[method]).parameters
+    settings = {
+        name: parameters[name].default
+        for name in _METHOD_KWARGS[method]
+        if name in parameters and parameters[name].default is not inspect.Parameter.empty
+    }
+    settings.update(kwargs)
+    return settings
+
+
+def _setting_text(value: Any) -> Any:
+    """A setting as compared and shown: functions by their dotted name (they do not compare equal once pickled)."""
+    return f"{value.__module__}.{value.__qualname__}" if callable(value) else value
+
+
+def check_same_settings(method: str, saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
+    """Raise a one-line ``ValueError`` if a saved estimator's settings differ from those asked for (continuing
+    a 16-bit SimHash table with ``bits=8`` would silently keep the 16-bit table)."""
+    differ = sorted(k for k in saved.keys() & wanted.keys() if _setting_text(saved[k]) != _setting_text(wanted[k]))
+    if differ:
+        was = ", ".join(f"{k}={_setting_text(saved[k])!r}" for k in differ)
+        asked = ", ".join(f"{k}={_setting_text(wanted[k])!r}" for k in differ)
+        raise ValueError(
+            f"the model's saved {method!r} state was built with {was}; this callback asks for {asked}: continue "
+            "with the saved settings, or train a fresh model for new ones"
+        )
+
+
+def _saved_settings(state: IntrinsicState, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a saved state; for one saved before they were recorded, the estimator's attributes of
+    the same names (numbers only, and only for settings asked for explicitly, not ``None``)."""
+    recorded = getattr(state, "settings", None)
+    if isinstance(recorded, dict):
+        return recorded
+    return {
+        key: getattr(state.novelty, key)
+        for key, value in wanted.items()
+        if value is not None
+        and isinstance(getattr(state.novelty, key, None), int | float)
+        and not isinstance(getattr(state.novelty, key), bool)
+    }
+
+
 class IntrinsicCritic:
     """A value network for the non-episodic intrinsic return (the "second head" of Burda et al.).
 
@@ -264,6 +323,8 @@ class IntrinsicState:
         """Per-env discounted sum of past intrinsic rewards (Burda et al.'s ``RewardForwardFilter``)."""
         self.reward_rms = RunningMeanStd(shape=())
         """Running variance of the raw intrinsic rewards (``normalize="rewards"``)."""
+        self.settings: dict[str, Any] | None = None
+        """The estimator's settings (:func:`novelty_settings`), checked when the model is continued."""
 
     def bonus(self, rollout: Rollout) -> tuple[NDArray[np.float64], dict[str, float]]:
         """Raw bonus of each step, shape ``(n_steps, n_envs)``, updating counts, networks and memories; and metrics."""
@@ -400,18 +461,22 @@ class IntrinsicRewardCallback(BaseCallback):
         space = model.observation_space
         self.check_space(space)
         state = getattr(model, "intrinsic_state", None)
-        if not (
+        seed = 0 if model.seed is None else int(model.seed)
+        kwargs = dict(self.method_kwargs)
+        if "seed" in _METHOD_KWARGS[self.method]:
+            kwargs.setdefault("seed", seed)
+        wanted = novelty_settings(self.method, kwargs)
+        if (
             isinstance(state, IntrinsicState)
             and state.method == self.method
             and (state.critic is None) == self.episodic
         ):
-            seed = 0 if model.seed is None else int(model.seed)
-            kwargs = dict(self.method_kwargs)
-            if "seed" in _METHOD_KWARGS[self.method]:
-                kwargs.setdefault("seed", seed)
+            check_same_settings(self.method, _saved_settings(state, wanted), wanted)  # continued as saved, or refused
+        else:
             critic = None if self.episodic else IntrinsicCritic(space, **{"seed": seed, **self.critic_kwargs})
             novelty = make_novelty(self.method, space, kwargs, model.action_space)
             state = IntrinsicState(self.method, novelty, critic)
+            state.settings = wanted
             model.intrinsic_state = state  # type: ignore[attr-defined]  # pickled by model.save()
         self.state = state
         normalizer = model.get_vec_normalize_env()

@@ -183,3 +183,35 @@ def test_budgets_and_references_are_plausible() -> None:
         assert all(tag in suite.TAGS for tag in entry.tags)
         if entry.env_id.startswith("rlfloor/"):
             assert {"probe", "nonstationary-tier"} & set(entry.tags) and gym.spec(entry.env_id) is not None
+
+
+@pytest.mark.parametrize("entry", [e for e in SUITE if "non-stationary" in e.tags], ids=lambda e: e.name)
+def test_non_stationary_entries_first_change_where_they_say(entry: SuiteEntry) -> None:
+    """``first_change`` is the env step at which the task first changes (the harness refuses budgets that end
+    by then): stepped for real, the env's change counter (``switches``, ``best_changes``) first moves on the
+    step after it, or -- in the grids, which change between episodes -- at the next episode's start."""
+    assert entry.first_change is not None
+    env = make(entry)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    horizon = env.spec.max_episode_steps if env.spec is not None and env.spec.max_episode_steps else 1
+    changed_at = None
+    for step in range(1, entry.first_change + horizon + 2):
+        _, _, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))  # type: ignore[attr-defined]
+        if info.get("switches", info.get("best_changes", 0)) > 0:
+            changed_at = step
+            break
+        if terminated or truncated:
+            env.reset()
+    assert changed_at is not None, f"{entry.name}: no change within {entry.first_change + horizon} steps"
+    assert entry.first_change < changed_at <= entry.first_change + horizon, (entry.name, changed_at)
+
+
+def test_the_non_stationary_tag_and_first_change_go_together() -> None:
+    entry = get_entry("switching-bandit")
+    with pytest.raises(ValueError, match="the tag 'non-stationary' and first_change=None go together"):
+        dataclasses.replace(entry, first_change=None)
+    with pytest.raises(ValueError, match="the tag 'non-stationary' and first_change=5 go together"):
+        dataclasses.replace(get_entry("deepsea-6"), first_change=5)
+    with pytest.raises(ValueError, match="first_change of 'switching-bandit'=0 is outside"):
+        dataclasses.replace(entry, first_change=0)

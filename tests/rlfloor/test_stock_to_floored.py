@@ -100,3 +100,22 @@ def test_model_saved_by_the_previous_release_loads() -> None:
     with th.no_grad():
         probs = model.policy.get_distribution(th.as_tensor(reference["obs"])).distribution.probs.numpy()
     np.testing.assert_allclose(probs, reference["probs"], atol=1e-6)
+
+
+def test_stock_weights_into_a_floored_policy_point_to_the_conversion(tmp_path: Path) -> None:
+    """Loading a stock model's weights into a floored policy (``PPO.load`` with the floored class,
+    ``set_parameters``, ``load_state_dict``) is refused in one line naming ``floored_from_stock`` (issue 22)."""
+    stock = PPO("MlpPolicy", "CartPole-v1", seed=0, device="cpu")
+    stock.save(tmp_path / "stock.zip")
+    message = r"^these weights are a stock policy's \(no 'floor_in_force'\), .*policies\.floored_from_stock\(model, "
+    custom = {"policy_class": FlooredActorCriticPolicy, "policy_kwargs": {"min_prob": 0.05}}
+    with pytest.raises(ValueError, match=message):
+        PPO.load(tmp_path / "stock.zip", custom_objects=custom, device="cpu")
+    floored = PPO(FlooredActorCriticPolicy, "CartPole-v1", policy_kwargs={"min_prob": 0.05}, seed=0, device="cpu")
+    with pytest.raises(ValueError, match=message):
+        floored.set_parameters(str(tmp_path / "stock.zip"))
+    with pytest.raises(ValueError, match=message):
+        floored.policy.load_state_dict(stock.policy.state_dict())
+    floored.policy.load_state_dict(stock.policy.state_dict(), strict=False)  # asked for: torch's partial load
+    assert floored.policy.floor == pytest.approx(0.05)
+    floored.set_parameters(floored.get_parameters())  # a floored model's own weights load as before

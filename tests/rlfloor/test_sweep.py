@@ -108,3 +108,12 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
         write_json_atomic(path, {"a": Unserializable()})
     assert json.loads(path.read_text()) == {"a": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_max_retries_0_retries_nothing(tmp_path: Path) -> None:
+    """``max_retries=0`` records a run whose worker died at its first death (it used to retry it once)."""
+    store = RunStore(tmp_path / "out")
+    specs = grid(["e"], ["dies"], [0], 10, options={"marker_dir": str(tmp_path)})
+    summary = run_sweep(specs, fake_run, store, workers=1, progress=False, max_retries=0)
+    assert summary.failed == ["e__dies__s0"] and calls(store, specs[0]) == 1
+    assert "max_retries=0: not retried" in json.loads(store.error_path(specs[0]).read_text())["traceback"]

@@ -76,7 +76,7 @@ def test_help_documents_every_option(script: str) -> None:
 def test_compare_keeps_todays_flag_spellings(tmp_path: Path) -> None:
     """Lists, booleans and optional values parse as before (validated by a grid that fails on purpose)."""
     args = ["--envs", "deepsea-6", "cartpole", "--agents", "ppo", "a2c", "--seeds", "2", "--timesteps", "None"]
-    args += ["--budget-scale", "0.1", "--workers", "1", "--backend", "local", "--cpus-per-run", "1"]
+    args += ["--budget-scale", "0.1", "--workers", "1", "--backend", "ray", "--cpus-per-run", "1"]
     args += ["--eval-episodes", "0", "--no-metrics", "--metrics", "--bootstrap-reps", "0", "--max-retries", "1"]
     args += ["--progress", "--no-progress", "--out", str(tmp_path / "o"), "--address", "None"]
     done = subprocess.run(

@@ -32,7 +32,7 @@ PRESETS = {
 def compare(out: Path, presets: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     args = ["--envs", "deepsea-6", "switching-bandit", "--agents", "ppo-small", "ppo-small-floor", "broken"]
     args += ["--seeds", "2", "--timesteps", "384", "--out", str(out), "--presets", str(presets)]
-    args += ["--workers", "2", "--bootstrap-reps", "300", "--no-progress", *extra]
+    args += ["--workers", "2", "--bootstrap-reps", "300", "--no-progress", "--allow-no-change", *extra]
     return run_compare(args, cwd=out.parent)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,28 @@ def test_the_output_folder_is_checked(tmp_path: Path) -> None:
         check_out(str(tmp_path / "file" / "sub"))
     with pytest.raises(ValueError, match=r"run folder .* is a file"):
         check_run_dir(tmp_path / "file")
+    assert check_out(str(tmp_path / "new" / "sub")) == tmp_path / "new" / "sub"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the write check leaves nothing behind
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's /proc and /sys")
+def test_an_output_folder_that_cannot_be_created_is_refused_even_for_root() -> None:
+    """Writability is tried, not read from permission bits (root passes every ``os.access`` check)."""
+    for path in ("/proc/rlfloor-test/out", "/sys/rlfloor-test"):
+        with pytest.raises(ValueError, match=r"is not writable \("):
+            check_out(path)
+
+
+def test_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o555)
+    try:
+        if os.access(read_only, os.W_OK):  # root: permission bits do not apply
+            pytest.skip("permission bits do not bind this user")
+        with pytest.raises(ValueError, match="is not writable"):
+            check_out(str(read_only / "out"))
+    finally:
+        read_only.chmod(0o755)
 
 
 def test_the_three_commands_plan_through_it(tmp_path: Path) -> None:

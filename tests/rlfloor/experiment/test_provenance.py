@@ -23,7 +23,8 @@ def cartpole(name: str) -> resolve.ResolvedEnv:
 
 
 def test_config_of_a_short_real_run_records_provenance_outside_the_key(tmp_path: Path) -> None:
-    run = plan(RunSettings("CartPole-v1", "ppo", timesteps=128, n_envs=1, tensorboard=False), cartpole, get_agent)
+    settings = RunSettings("CartPole-v1", "ppo", timesteps=128, n_envs=1, metrics=False, tensorboard=False)
+    run = plan(settings, cartpole, get_agent)
     key = run.key_settings()
     result = train_run(run, tmp_path, command="test")
     config = json.loads((tmp_path / "config.json").read_text())

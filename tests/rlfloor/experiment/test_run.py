@@ -89,7 +89,8 @@ def test_key_covers_what_changes_training_only() -> None:
         return plan_spec(spec, Planner(env_resolver, agents)).key
 
     base = key()
-    assert key(metrics=False) == base and key(tensorboard=False) == base and key(verbose=1) == base
+    assert key(metrics=False) == base and key(metrics=False, tensorboard=False) == base and key(verbose=1) == base
+    assert key(allow_no_change=True) == base
     assert key(eval_episodes=3) != base and key(n_envs=1) != base and key("ppo-own") != base
     other_refs = functools.partial(resolve.resolve, references={"CartPole-v1": {"optimal": 400.0}})
     spec = RunSpec("CartPole-v1", "ppo", 0, 128)
@@ -117,6 +118,24 @@ def test_random_reference_is_measured_once_and_cached(tmp_path: Path) -> None:
     assert not cached  # another protocol: measured again
     with pytest.raises(ValueError, match="episodes=1"):
         measure_random_return(env.make, episodes=1)
+
+
+def test_a_refused_measurement_writes_nothing(tmp_path: Path) -> None:
+    """The check (a given optimal reference below the measured random one) runs before the results folder or the
+    cache is written; a measurement that passes is cached, and a cached one is checked again."""
+    env = resolve.resolve("CartPole-v1")
+    measure = functools.partial(measure_random_return, env.make)
+    out = tmp_path / "out"
+
+    def below(measured: Mapping[str, Any]) -> None:
+        resolve.check_references("CartPole-v1", {"random": measured["mean"], "optimal": 5.0})
+
+    with pytest.raises(ValueError, match=r"optimal=5\.0 must exceed random="):
+        cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=below)
+    assert not out.exists()
+    cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=lambda measured: None)
+    with pytest.raises(ValueError, match=r"optimal=5\.0 must exceed random="):
+        cached_random_return(out, env.name, env.record(), measure, PROTOCOL, 5, check=below)
 
 
 def test_normalize_wraps_in_vecnormalize(tmp_path: Path) -> None:

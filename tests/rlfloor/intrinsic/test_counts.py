@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
+from stable_baselines3 import PPO
 
-from rlfloor.intrinsic import SimHashCounter, check_exact_space, exact_counter
+from rlfloor.intrinsic import IntrinsicRewardCallback, SimHashCounter, check_exact_space, exact_counter
 from rlfloor.intrinsic.counts import check_integer_values
 from rlfloor.stats.coverage import StateVisitCounter, n_observation_states, state_keys
 
@@ -117,3 +122,29 @@ def test_simhash_images_and_discrete() -> None:
     assert discrete.projection.shape == (5, 4)  # one-hot features
     with pytest.raises(ValueError, match="bits=30"):
         SimHashCounter(spaces.Discrete(5), bits=30)
+
+
+def test_a_saved_table_is_continued_only_with_its_settings(tmp_path: Path) -> None:
+    """A 16-bit SimHash table continued with ``bits=8`` is refused in one line (it used to keep 16 bits
+    silently); the same settings continue it, spelled out or left at their defaults (issue 22)."""
+    model: Any = PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model.learn(64, callback=IntrinsicRewardCallback("simhash", method_kwargs={"bits": 16}))
+    assert model.intrinsic_state.settings == {"bits": 16, "seed": 0}
+    model.save(tmp_path / "model.zip")
+    loaded: Any = PPO.load(tmp_path / "model.zip", env=gym.make("CartPole-v1"), device="cpu")
+    with pytest.raises(ValueError, match=r"^the model's saved 'simhash' state was built with bits=16; .* bits=8: "):
+        loaded.learn(
+            64, callback=IntrinsicRewardCallback("simhash", method_kwargs={"bits": 8}), reset_num_timesteps=False
+        )
+    with pytest.raises(ValueError, match=r"built with seed=0; this callback asks for seed=5"):
+        loaded.learn(
+            64, callback=IntrinsicRewardCallback("simhash", method_kwargs={"seed": 5}), reset_num_timesteps=False
+        )
+    table = loaded.intrinsic_state.novelty
+    loaded.learn(64, callback=IntrinsicRewardCallback("simhash"), reset_num_timesteps=False)  # defaults: 16 bits
+    assert loaded.intrinsic_state.novelty is table and table.table.sum() == 128
+    del loaded.intrinsic_state.settings  # a state saved before the settings were recorded: its table's bits
+    with pytest.raises(ValueError, match="built with bits=16; this callback asks for bits=8"):
+        loaded.learn(
+            64, callback=IntrinsicRewardCallback("simhash", method_kwargs={"bits": 8}), reset_num_timesteps=False
+        )
