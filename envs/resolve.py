@@ -83,6 +83,12 @@ class ResolvedEnv:
         return None if self.entry is None else self.entry.first_change
 
     @property
+    def reference_steps(self) -> int | None:
+        """Run length the suite's references hold for (:attr:`envs.suite.SuiteEntry.reference_steps`); None when
+        they hold for any length, or when the references are not the suite's (given by the user)."""
+        return self.entry.reference_steps if self.entry is not None and self.references == "suite" else None
+
+    @property
     def action_masks(self) -> bool:
         """True if the env exposes ``action_masks()`` (suite entries say so)."""
         return self.entry is not None and self.entry.action_masks

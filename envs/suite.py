@@ -134,6 +134,10 @@ class SuiteEntry:
     """Env step (counted over all env copies) at which a non-stationary task first changes: its first switch,
     or the first pull at which the best arm of a drifting bandit changes. A run of no more steps never sees a
     change, and the harness refuses it. ``None`` for a stationary task; required with the tag ``non-stationary``."""
+    reference_steps: int | None = None
+    """Run length (env steps over all env copies) for which the references hold, when they hold for that length
+    only (the drifting bandit's optimum is the best arm's payoff averaged over its run): a run of another length
+    would be scored against another window's optimum, and the harness refuses it. ``None``: any length."""
     random_return_se: float = 0.0
     """Standard error of :attr:`random_return` (0 when it is exact)."""
     random_episodes: int | None = None
@@ -530,6 +534,7 @@ SUITE: tuple[SuiteEntry, ...] = (
         first_change=_first_best_change(
             "rlfloor/DriftingBandit-v0", 40_000, n_arms=4, drift_pulls=10_000, reference_pulls=40_000, schedule_seed=3
         ),  # 14,256: the best arm first changes there (computed from the payoff path)
+        reference_steps=40_000,  # the optimum averages the best arm over reference_pulls
         **_exact("rlfloor/DriftingBandit-v0", n_arms=4, drift_pulls=10_000, reference_pulls=40_000, schedule_seed=3),
     ),
     SuiteEntry(

@@ -306,6 +306,7 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
     policy_kwargs = resolve_policy_kwargs(env_params.get("policy_kwargs"), env.name)
     timesteps = settings.timesteps or env.budget or DEFAULT_TIMESTEPS
     check_sees_change(env, timesteps, settings.allow_no_change)
+    check_reference_window(env, timesteps)
     run = Plan(settings, env, agent, timesteps, n_envs, normalize, algo_kwargs, policy_kwargs)
     if build:
         check_build(run)
@@ -335,6 +336,17 @@ def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> No
         raise ValueError(
             f"env {env.name!r} first changes at step {first}: a budget of {timesteps} steps never sees a change "
             f"(give more than {first} steps, or allow_no_change=True / --allow-no-change to train one phase)"
+        )
+
+
+def check_reference_window(env: EnvLike, timesteps: int) -> None:
+    """A task whose references hold for one run length only (``env.reference_steps``), trained for another, would
+    be scored against another window's optimum: a one-line ``ValueError`` naming both lengths."""
+    steps = getattr(env, "reference_steps", None)  # optional in EnvLike: most tasks' references hold for any length
+    if steps is not None and timesteps != steps:
+        raise ValueError(
+            f"env {env.name!r}: its references hold for runs of exactly {steps} steps, not {timesteps} (train "
+            f"{steps} steps, e.g. --budget-scale 1, or give your own references)"
         )
 
 
@@ -580,6 +592,7 @@ __all__ = [
     "check_algo_ranges",
     "check_build",
     "check_compatible",
+    "check_reference_window",
     "check_sees_change",
     "family",
     "learning_curve",

@@ -48,7 +48,7 @@ def toy_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
             marker.touch()
             os._exit(1)  # the worker process dies without a word
     if spec.seed in options.get("sleep_on", ()):
-        time.sleep(120)
+        time.sleep(600)  # far longer than any wait below: cancelled, never finished
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "log.txt").write_text("worker-side file")
     return {"value": spec.seed * 100 + spec.timesteps, "threads": torch.get_num_threads(), "pid": os.getpid()}
@@ -177,7 +177,7 @@ def test_ctrl_c_keeps_finished_runs_and_resumes(local_ray: None, python_sigint: 
     interrupted_at: list[float] = []
 
     def interrupt_when_two_done() -> None:
-        deadline = time.monotonic() + 100  # the third run sleeps 120 s
+        deadline = time.monotonic() + 300  # the third run sleeps 600 s; a loaded machine may start Ray slowly
         while len(list(store.runs_dir.glob("*/result.json"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         interrupted_at.append(time.monotonic())

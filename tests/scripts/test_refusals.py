@@ -262,6 +262,13 @@ CASES: dict[str, tuple[str, list[str], dict[str, Any] | None, str]] = {
         None,
         "first changes at step 14256: a budget of 256 steps",
     ),
+    # the drifting bandit's optimum is averaged over its 40k-pull run: another length is scored against it
+    "drifting-bandit at the default budget scale": (
+        "compare",
+        ["--envs", "drifting-bandit", "--agents", "ppo", "--timesteps", "None"],
+        None,
+        "env 'drifting-bandit': its references hold for runs of exactly 40000 steps, not 20000",
+    ),
     "permuted-grid at 20000 steps (train)": (
         "train",
         ["--env", "permuted-grid", "--agent", "ppo", "--timesteps", "20000"],
@@ -325,3 +332,16 @@ def test_ray_flags_are_accepted_with_the_ray_backend() -> None:
     options.check()
     assert options.ray_resources == {"num_cpus": 2.0}
     assert SweepOptions(backend="ray").ray_resources == {"num_cpus": 1.0}
+
+
+def test_the_drifting_bandit_plans_at_its_reference_length_or_with_given_references() -> None:
+    """Refused at another length (above); accepted at the 40k steps its optimum is averaged over, and at any
+    length when the user gives the references (then they are the user's, for the user's window)."""
+    config = compare.CompareConfig(envs=["drifting-bandit"], agents=["ppo"], seeds=1, out="unused", budget_scale=1)
+    (spec,) = compare.validate(config).specs
+    assert spec.timesteps == 40_000
+    given = compare.CompareConfig(
+        envs=["drifting-bandit"], agents=["ppo"], seeds=1, out="unused", optimal=["drifting-bandit=0.9"]
+    )
+    (spec,) = compare.validate(given).specs
+    assert spec.timesteps == 20_000
