@@ -49,6 +49,14 @@ def start_driver(out: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def interrupt(driver: subprocess.Popen[str], timeout: float) -> tuple[str, float]:
+    """SIGINT to ``driver`` alone (its workers get no signal): its stderr and the seconds it took to exit."""
+    start = time.monotonic()
+    os.kill(driver.pid, signal.SIGINT)
+    _, stderr = driver.communicate(timeout=timeout)
+    return stderr, time.monotonic() - start
+
+
 def test_sigint_to_the_driver_alone_stops_the_runs_and_keeps_the_finished(tmp_path: Path) -> None:
     (tmp_path / "hold").touch()
     runs = tmp_path / "results" / "runs"
@@ -61,10 +69,7 @@ def test_sigint_to_the_driver_alone_stops_the_runs_and_keeps_the_finished(tmp_pa
             time.sleep(0.1)
         worker = int((runs / "e__a__s2" / "pid").read_text())
         assert alive(worker)
-        start = time.monotonic()
-        os.kill(driver.pid, signal.SIGINT)  # the driver alone: its workers get no signal
-        _, stderr = driver.communicate(timeout=30)
-        elapsed = time.monotonic() - start
+        stderr, elapsed = interrupt(driver, timeout=30)
     finally:
         if driver.poll() is None:
             driver.kill()
@@ -147,10 +152,7 @@ def test_sigint_to_a_compare_driver_alone(tmp_path: Path, backend: str) -> None:
             assert driver.poll() is None, driver.communicate()
             assert time.monotonic() < deadline, "no run finished while another trained"
             time.sleep(0.1)
-        start = time.monotonic()
-        os.kill(driver.pid, signal.SIGINT)
-        _, stderr = driver.communicate(timeout=60)
-        elapsed = time.monotonic() - start
+        stderr, elapsed = interrupt(driver, timeout=60)
     finally:
         if driver.poll() is None:
             driver.kill()
