@@ -19,7 +19,8 @@ training progress when :class:`rlfloor.callbacks.FloorScheduleCallback` is passe
 ``learn()``. The floor in force is a buffer of the policy, so ``model.save()`` keeps it.
 
 :func:`floored_from_stock` turns a trained stock model (``"MlpPolicy"`` and friends) into a
-floored one in place, keeping its weights and optimizer state.
+floored one in place, keeping its weights and optimizer state; :func:`stock_from_floored` does the reverse, for
+a model that must load where rlfloor is not installed.
 
 The maskable policies (for sb3-contrib's ``MaskablePPO``) live in
 :mod:`rlfloor.contrib.policies` and are re-exported here when sb3-contrib is installed.
@@ -119,15 +120,55 @@ def floored_from_stock(model: SelfAlgorithm, **floor_kwargs: Any) -> SelfAlgorit
             f"{', '.join(sorted(cls.__name__ for cls in STOCK_TO_FLOORED))}"
         )
     policy_kwargs = {**model.policy_kwargs, **floor_kwargs}
+    return _swap_policy(model, floored_class, policy_kwargs, floor_in_force=True)
+
+
+def stock_from_floored(model: SelfAlgorithm) -> SelfAlgorithm:
+    """Give a floored model (PPO, A2C, MaskablePPO) SB3's stock policy, in place, and return it.
+
+    The reverse of :func:`floored_from_stock`: the stock counterpart of the policy class (for example
+    :class:`FlooredActorCriticPolicy` -> ``ActorCriticPolicy``) built with the model's ``policy_kwargs`` minus the
+    floor settings takes the weights and the optimizer state. The policy then samples from the network's own
+    logits (or Gaussian): the floor and every logit transform (temperature, clipping, centering) are gone, so
+    greedy actions stay unless a temperature or clip changed the argmax. ``model.save()`` then writes a model
+    that plain SB3 loads without rlfloor installed.
+
+    A floored zip's weights go into an existing stock model without this, through SB3 alone:
+    ``stock.set_parameters("floored.zip", exact_match=False)`` (the only extra weight is the ``floor_in_force``
+    buffer; SB3's default ``exact_match=True`` ends in torch's ``Unexpected key(s)`` error).
+
+    :param model: a model whose policy is a floored actor-critic policy.
+    :return: ``model``, now with the stock policy.
+    :raises ValueError: for a policy that is not floored (before the model is changed).
+    """
+    floored = model.policy
+    floored_to_stock = {floored_class: stock for stock, floored_class in STOCK_TO_FLOORED.items()}
+    stock_class = next((floored_to_stock[cls] for cls in type(floored).__mro__ if cls in floored_to_stock), None)
+    if stock_class is None:
+        raise ValueError(
+            f"the model's policy {type(floored).__name__} is not one of rlfloor's floored classes "
+            f"({', '.join(sorted(cls.__name__ for cls in STOCK_TO_FLOORED.values()))}): nothing to convert"
+        )
+    policy_kwargs = {k: v for k, v in model.policy_kwargs.items() if k not in FLOOR_KWARGS}
+    return _swap_policy(model, stock_class, policy_kwargs, floor_in_force=False)
+
+
+def _swap_policy(model: SelfAlgorithm, cls: type, policy_kwargs: dict[str, Any], *, floor_in_force: bool) -> Any:
+    """Replace ``model.policy`` with a ``cls`` built from ``policy_kwargs`` that takes the old policy's weights
+    (with or without the ``floor_in_force`` buffer) and optimizer state."""
+    old = model.policy
     sde = {"use_sde": True} if getattr(model, "use_sde", False) else {}
-    policy = floored_class(model.observation_space, model.action_space, model.lr_schedule, **sde, **policy_kwargs)
-    policy = policy.to(stock.device)
-    state = stock.state_dict()
-    state["floor_in_force"] = policy.floor_in_force
+    policy = cls(model.observation_space, model.action_space, model.lr_schedule, **sde, **policy_kwargs)
+    policy = policy.to(old.device)
+    state = old.state_dict()
+    if floor_in_force:
+        state["floor_in_force"] = policy.floor_in_force
+    else:
+        state.pop("floor_in_force")
     policy.load_state_dict(state)
-    policy.optimizer.load_state_dict(stock.optimizer.state_dict())
-    policy.train(stock.training)
-    model.policy, model.policy_class, model.policy_kwargs = policy, floored_class, policy_kwargs
+    policy.optimizer.load_state_dict(old.optimizer.state_dict())
+    policy.train(old.training)
+    model.policy, model.policy_class, model.policy_kwargs = policy, cls, policy_kwargs
     return model
 
 
@@ -139,6 +180,7 @@ __all__ = [
     "FlooredMultiInputActorCriticPolicy",
     "FlooredPolicyMixin",
     "floored_from_stock",
+    "stock_from_floored",
 ]
 if stock_to_floored_maskable:
     __all__ += [

@@ -47,7 +47,7 @@ from rlfloor.experiment import RunSpec, RunStore, grid, plan_spec, report, run_s
 from rlfloor.experiment.cli import MAX_SEEDS, SweepOptions, check_out, checked, exit_if_failed, refuse, run_sweep_cli
 from rlfloor.experiment.records import check_run_record
 from rlfloor.experiment.references import cached_random_return
-from rlfloor.experiment.run import Planner, check_compatible
+from rlfloor.experiment.run import MAX_EPISODES, Planner, check_compatible
 from rlfloor.experiment.store import record_spec
 
 DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-goals"]
@@ -55,6 +55,7 @@ DEFAULT_ENVS = ["deepsea-6", "switching-bandit", "deceptive-chain", "symmetric-g
 # 2 cores; the bandit's switch (every 10k pulls) still happens once within its 20k steps.
 # One preset of each family against stock: constant floor, adaptive floor, adaptive entropy, count bonus.
 DEFAULT_AGENTS = ["ppo", "ppo-floor", "ppo-floor-adaptive", "ppo-ent-adaptive", "ppo-count", "a2c", "a2c-floor"]
+MAX_BOOTSTRAP_REPS = 100_000  # twice rliable's default (50,000 in get_interval_estimates); more only waits
 DEFAULT_BUDGET = 50_000  # steps of a run on an env outside the suite (before --budget-scale)
 CHECK_RECORD = functools.partial(check_run_record, score=normalized_score)
 """The check of this command's records (scores recomputed with the suite's score function)."""
@@ -130,9 +131,9 @@ def check_flags(config: CompareConfig) -> None:
         check_int("--timesteps", config.timesteps, 1)
     check_number("--budget-scale", config.budget_scale, 0, None, low_open=True)
     config.sweep.check()
-    check_int("--random-episodes", config.random_episodes, 2)
-    check_int("--eval-episodes", config.eval_episodes, 0)
-    check_int("--bootstrap-reps", config.bootstrap_reps, 1)
+    check_int("--random-episodes", config.random_episodes, 2, MAX_EPISODES)
+    check_int("--eval-episodes", config.eval_episodes, 0, MAX_EPISODES)
+    check_int("--bootstrap-reps", config.bootstrap_reps, 1, MAX_BOOTSTRAP_REPS)
     check_out(config.out)
 
 

@@ -48,6 +48,7 @@ SPECIAL_HYPERPARAMS = ("n_envs", "normalize", "policy_kwargs")
 EVAL_SEED_OFFSET = 10_000
 MAX_SEED = 2**32 - 1 - EVAL_SEED_OFFSET  # numpy and SB3 seed with 32-bit integers; evaluation adds the offset
 MAX_ENVS = 1024  # parallel envs of one run (DummyVecEnv steps them in one process)
+MAX_EPISODES = 100_000  # evaluation or random-reference episodes of one run or task; 10**9 would never end
 MAX_CURVE_POINTS = 100_000  # learning-curve points (in result.json); 10**9 would ask for 8 GB per array after training
 ALGO_RANGES: dict[str, tuple[float, float | None, bool]] = {
     "gamma": (0.0, 1.0, False),  # a discount factor
@@ -62,6 +63,14 @@ ALGO_RANGES: dict[str, tuple[float, float | None, bool]] = {
 """Ranges of the SB3 PPO/A2C arguments that SB3 takes without a check and then trains on silently wrong
 (``(low, high, low_open)``; ``None`` values, where SB3 allows them, are left alone; schedules are checked over
 the whole run)."""
+
+ALGO_COUNTS: dict[str, int] = {
+    "n_epochs": 1,  # 0 passes SB3's constructor and fails inside PPO.train() after the first rollout
+    "n_steps": 1,  # 0 passes A2C's constructor and fails inside collect_rollouts()
+    "batch_size": 2,  # PPO asserts > 1; a float fails inside train()
+}
+"""Integer SB3 arguments and their least allowed value: SB3 builds a model with a value below it (or a float)
+and fails only once training starts."""
 
 
 class EnvLike(Protocol):
@@ -200,7 +209,7 @@ class RunSettings:
             check_int("timesteps", self.timesteps, 1)
         if self.n_envs is not None:
             check_int("n_envs", self.n_envs, 1, MAX_ENVS)
-        check_int("eval_episodes", self.eval_episodes, 0)
+        check_int("eval_episodes", self.eval_episodes, 0, MAX_EPISODES)
         check_int("checkpoint_freq", self.checkpoint_freq, 0)
         check_int("curve_points", self.curve_points, 1, MAX_CURVE_POINTS)
         check_int("verbose", self.verbose, 0, 2)
@@ -314,7 +323,8 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
 
 
 def check_algo_ranges(algo_kwargs: Mapping[str, Any], where: str = "") -> None:
-    """One-line ``ValueError`` (prefixed by ``where``) for an algorithm argument outside :data:`ALGO_RANGES`."""
+    """One-line ``ValueError`` (prefixed by ``where``) for an algorithm argument outside :data:`ALGO_RANGES` or
+    :data:`ALGO_COUNTS`."""
     for name, (low, high, low_open) in ALGO_RANGES.items():
         value = algo_kwargs.get(name)
         if value is None or isinstance(value, str):  # None where SB3 allows it; "auto" (SAC's) is not ours
@@ -326,6 +336,12 @@ def check_algo_ranges(algo_kwargs: Mapping[str, Any], where: str = "") -> None:
                 check_number(name, value, low, high, low_open=low_open)
         except ValueError as error:
             raise ValueError(f"{where}{error}") from None
+    for name, low in ALGO_COUNTS.items():
+        if name in algo_kwargs:
+            try:
+                check_int(name, algo_kwargs[name], low)
+            except ValueError as error:
+                raise ValueError(f"{where}{error}") from None
 
 
 def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""A stock SB3 model becomes a floored one: weights, optimizer, greedy actions kept; it then trains."""
+"""A stock SB3 model becomes a floored one (weights, optimizer, greedy actions kept; it then trains), and back."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 import torch as th
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecNormalize
 
-from rlfloor.policies import FlooredActorCriticPolicy, floored_from_stock
+from rlfloor.policies import FlooredActorCriticPolicy, floored_from_stock, stock_from_floored
 
 DATA = Path(__file__).parent / "data"
 SMALL_PPO = dict(n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu")
@@ -119,3 +120,55 @@ def test_stock_weights_into_a_floored_policy_point_to_the_conversion(tmp_path: P
     floored.policy.load_state_dict(stock.policy.state_dict(), strict=False)  # asked for: torch's partial load
     assert floored.policy.floor == pytest.approx(0.05)
     floored.set_parameters(floored.get_parameters())  # a floored model's own weights load as before
+
+
+def test_floored_model_becomes_stock_and_loads_without_rlfloor_classes(tmp_path: Path) -> None:
+    """``stock_from_floored``: the network's own distribution, weights and Adam state kept; the saved zip names
+    SB3's class. SB3 alone puts a floored zip's weights into a stock model with ``exact_match=False``."""
+    floored = PPO(FlooredActorCriticPolicy, "CartPole-v1", policy_kwargs={"min_prob": 0.2}, **SMALL_PPO)
+    floored.learn(128)
+    floored.save(tmp_path / "floored.zip")
+    obs_tensor, _ = floored.policy.obs_to_tensor(observations())
+    with th.no_grad():
+        floor_probs = floored.policy.get_distribution(obs_tensor).distribution.probs
+        floored.policy.set_floor(0.0)
+        raw_probs = floored.policy.get_distribution(obs_tensor).distribution.probs
+    assert th.all(floor_probs >= 0.2 - 1e-6) and not th.allclose(floor_probs, raw_probs)
+    adam_before = floored.policy.optimizer.state_dict()
+
+    assert stock_from_floored(floored) is floored
+    assert type(floored.policy) is ActorCriticPolicy and floored.policy_kwargs == {}
+    with th.no_grad():
+        probs = floored.policy.get_distribution(obs_tensor).distribution.probs
+    th.testing.assert_close(probs, raw_probs)
+    adam_after = floored.policy.optimizer.state_dict()
+    for index, state in adam_before["state"].items():
+        assert th.equal(adam_after["state"][index]["exp_avg"], state["exp_avg"])
+    floored.learn(64, reset_num_timesteps=False)
+    floored.save(tmp_path / "stock.zip")
+    again = PPO.load(tmp_path / "stock.zip", device="cpu")
+    assert type(again.policy) is ActorCriticPolicy
+
+    stock = PPO("MlpPolicy", "CartPole-v1", device="cpu")
+    with pytest.raises(RuntimeError, match=r"Unexpected key.*floor_in_force"):  # SB3's default: exact match
+        stock.set_parameters(str(tmp_path / "floored.zip"))
+    stock.set_parameters(str(tmp_path / "floored.zip"), exact_match=False)  # the documented way
+    loaded = PPO.load(tmp_path / "floored.zip", device="cpu")
+    for key, value in stock.policy.state_dict().items():
+        assert th.equal(value, loaded.policy.state_dict()[key]), key
+    with pytest.raises(ValueError, match="ActorCriticPolicy is not one of rlfloor's floored classes"):
+        stock_from_floored(stock)
+
+
+def test_maskable_floored_model_becomes_stock() -> None:
+    sb3_contrib = pytest.importorskip("sb3_contrib")
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+
+    from rlfloor.contrib.policies import FlooredMaskableActorCriticPolicy
+
+    model = sb3_contrib.MaskablePPO(
+        FlooredMaskableActorCriticPolicy, "CartPole-v1", policy_kwargs={"min_prob": 0.1, "net_arch": [8]}, **SMALL_PPO
+    )
+    stock_from_floored(model)
+    assert type(model.policy) is MaskableActorCriticPolicy and model.policy_kwargs == {"net_arch": [8]}
+    model.learn(64, use_masking=False)  # CartPole has no masks; the policy is what is tested

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,26 +24,63 @@ PRESETS = {
         "algo_kwargs": {"n_steps": 64},
         "baseline": "ppo-small",
     },
-    # SB3 accepts n_epochs=0 and then fails in train() after the first rollout: every run of this preset
-    # raises in its worker, past the planning checks (which refuse what can be refused before any work)
-    "broken": {"algo": "ppo", "description": "fails", "algo_kwargs": {"n_steps": 64, "n_epochs": 0}},
 }
+
+# A user's env that breaks only while training (planning builds it and never steps it): every run on it raises
+# in its worker, past the planning checks, which refuse what can be refused before any work.
+CRASHING_ENV = """
+import gymnasium as gym
+import numpy as np
+
+
+class Crashing(gym.Env):
+    observation_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self):
+        self.steps = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps > 100:
+            raise RuntimeError("crashing env: step 101 raises, by design")
+        return np.zeros(1, np.float32), 0.0, self.steps % 10 == 0, False, {}
+
+
+gym.register("Crashing-v0", entry_point=Crashing)
+"""
+CRASHING = "crashenv:Crashing-v0"
 
 
 def compare(out: Path, presets: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    args = ["--envs", "deepsea-6", "switching-bandit", "--agents", "ppo-small", "ppo-small-floor", "broken"]
+    """The test grid: two suite tasks and the crashing env, two agents, two seeds (12 runs, 4 of them fail)."""
+    root = out.parent
+    (root / "crashenv.py").write_text(CRASHING_ENV)
+    (root / "references.json").write_text(json.dumps({CRASHING: {"random": 0.0, "optimal": 1.0}}))
+    args = ["--envs", "deepsea-6", "switching-bandit", CRASHING, "--agents", "ppo-small", "ppo-small-floor"]
     args += ["--seeds", "2", "--timesteps", "384", "--out", str(out), "--presets", str(presets)]
+    args += ["--references", str(root / "references.json")]
     args += ["--workers", "2", "--bootstrap-reps", "300", "--no-progress", "--allow-no-change", *extra]
-    return run_compare(args, cwd=out.parent)
+    return run_compare(args, cwd=root, pythonpath=root)
 
 
-def run_compare(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_compare(
+    args: list[str], cwd: Path, timeout: float = 600, pythonpath: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if pythonpath is not None:  # where a user's env module lives
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "compare.py"), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -59,9 +97,9 @@ def test_grid_runs_and_failures_are_isolated(sweep: tuple[Path, subprocess.Compl
     out, done = sweep
     assert done.returncode == 1, done.stderr  # some runs failed: the exit code says so
     assert "8 finished, 0 already done, 4 failed" in done.stdout
-    errors = sorted(out.glob("runs/*__broken__*/error.json"))
+    errors = sorted(out.glob("runs/crashenv-Crashing-v0__*/error.json"))
     assert len(errors) == 4
-    assert "approx_kl_divs" in json.loads(errors[0].read_text())["traceback"]
+    assert "step 101 raises, by design" in json.loads(errors[0].read_text())["traceback"]
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 8 and {r["agent"] for r in rows} == {"ppo-small", "ppo-small-floor"}
     curves = list(csv.DictReader((out / "curves.csv").open()))
@@ -76,7 +114,7 @@ def test_report_statistics_match_hand_computation(sweep: tuple[Path, subprocess.
     out, _ = sweep
     rows = list(csv.DictReader((out / "results.csv").open()))
     report = (out / "report.md").read_text()
-    assert "Failed runs" in report and "broken" in report
+    assert "Failed runs" in report and CRASHING in report
     for agent in ("ppo-small", "ppo-small-floor"):
         scores = np.array([float(r["final_score"]) for r in rows if r["agent"] == agent])
         iqm = stats.trim_mean(scores, 0.25)

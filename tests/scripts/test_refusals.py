@@ -91,6 +91,42 @@ CASES: dict[str, tuple[str, list[str], dict[str, Any] | None, str]] = {
         "Invalid learning rate",
     ),
     "n_steps 0": ("train", ["--env", "deepsea-6", "--agent", "x"], preset(algo_kwargs={"n_steps": 0}), "n_steps=0"),
+    "no epochs": (
+        "compare",
+        ["--envs", "deepsea-6", "--agents", "x"],
+        preset(algo_kwargs={"n_epochs": 0}),
+        "'x' on 'deepsea-6': n_epochs=0 is outside the allowed range [1, inf)",
+    ),
+    "batch size of 1": (
+        "train",
+        ["--env", "deepsea-6", "--agent", "x"],
+        preset(algo_kwargs={"batch_size": 1}),
+        "batch_size=1 is outside the allowed range [2, inf)",
+    ),
+    "A2C without steps": (
+        "compare",
+        ["--envs", "deepsea-6", "--agents", "x"],
+        {"x": {"algo": "a2c", "description": "probe", "algo_kwargs": {"n_steps": 0}}},
+        "n_steps=0 is outside",
+    ),
+    "a billion evaluation episodes": (
+        "train",
+        ["--env", "deepsea-6", "--agent", "ppo", "--eval-episodes", str(10**9)],
+        None,
+        "eval_episodes=1000000000 is outside the allowed range [0, 100000]",
+    ),
+    "a billion random episodes": (
+        "compare",
+        ["--envs", "CartPole-v1", "--agents", "ppo", "--random-episodes", str(10**9)],
+        None,
+        "--random-episodes=1000000000 is outside the allowed range [2, 100000]",
+    ),
+    "a billion bootstrap resamples": (
+        "compare",
+        ["--envs", "deepsea-6", "--agents", "ppo", "--bootstrap-reps", str(10**9)],
+        None,
+        "--bootstrap-reps=1000000000 is outside the allowed range [1, 100000]",
+    ),
     "negative clip range": (
         "compare",
         ["--envs", "deepsea-6", "--agents", "x"],
