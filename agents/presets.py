@@ -403,11 +403,17 @@ NOVELD_SETTINGS: Mapping[str, Any] = MappingProxyType(
 )
 E3B_SETTINGS: Mapping[str, Any] = MappingProxyType(
     {
-        # facebookresearch/e3b sweep_slurm_neurips_2022.py (train-elliptical): --intrinsic_reward_coef 1.0,
-        # --ridge 0.1, --reward_norm int (the bonus divided by a running std of the bonus); predictor learning
-        # rate 1e-4 (src/arguments.py). Embedding 128, not MiniHack's 1024 (rlfloor.intrinsic.episodic.E3B).
+        # facebookresearch/e3b sweep_slurm_neurips_2022.py (train-elliptical): --ridge 0.1, --reward_norm int (the
+        # bonus divided by a running std of the bonus); predictor learning rate 1e-4 (src/arguments.py). Embedding
+        # 128, not MiniHack's 1024 (rlfloor.intrinsic.episodic.E3B).
+        # coef: NOT the sweep's --intrinsic_reward_coef 1.0. On MiniGrid the normalized bonus is ~0.8 per step and
+        # stays there all episode, so at coef 1 a 250-step DoorKey-5x5 episode pays ~200 in bonus against a goal
+        # reward below 1: PPO learned to run out the clock (episode length 240-250, bonus share 1.0) and solved
+        # 0 of 10 seeds (published/ladder, first run); coef 0.05 did the same on 2 of 2 seeds. 0.005 is the
+        # episodic count's per-step scale (EPISODIC_COUNT_BETA): DoorKey-5x5 0.996 on 2 of 2 seeds, episodes
+        # ~10 steps by 100k (docs/guide/episodic-novelty.md, "E3B's coefficient").
         "method": "e3b",
-        "coef": 1.0,
+        "coef": EPISODIC_COUNT_BETA,
         "normalize": "rewards",
         "method_kwargs": {"ridge": 0.1, "embedding_dim": 128, "learning_rate": 1e-4},
     }
@@ -430,7 +436,8 @@ _EPISODIC = (
     AgentSpec(
         "ppo-e3b",
         "ppo",
-        "PPO + E3B (elliptical episodic bonus, inverse-dynamics embedding 128, ridge 0.1; coef 1 normalized)",
+        f"PPO + E3B (elliptical episodic bonus, inverse-dynamics embedding 128, ridge 0.1; "
+        f"coef {EPISODIC_COUNT_BETA} on the normalized bonus)",
         intrinsic=E3B_SETTINGS,
         baseline="ppo",
     ),
