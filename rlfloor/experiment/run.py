@@ -101,6 +101,11 @@ class EnvLike(Protocol):
         """Env step (over all env copies) at which a non-stationary task first changes; ``None``: stationary."""
 
     @property
+    def reference_steps(self) -> int | None:
+        """Run length the references hold for, if only one (a drifting task's optimum is averaged over the run);
+        ``None``: any length."""
+
+    @property
     def hyperparams(self) -> Mapping[str, Mapping[str, Any]]:
         """Algorithm hyperparameters per family (``"ppo"``, ``"a2c"``), rl-zoo3 style."""
 
@@ -358,7 +363,7 @@ def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> No
 def check_reference_window(env: EnvLike, timesteps: int) -> None:
     """A task whose references hold for one run length only (``env.reference_steps``), trained for another, would
     be scored against another window's optimum: a one-line ``ValueError`` naming both lengths."""
-    steps = getattr(env, "reference_steps", None)  # optional in EnvLike: most tasks' references hold for any length
+    steps = env.reference_steps
     if steps is not None and timesteps != steps:
         raise ValueError(
             f"env {env.name!r}: its references hold for runs of exactly {steps} steps, not {timesteps} (train "
