@@ -27,6 +27,13 @@ changes late in training. The floor here is an alarm response instead:
 * **Alarm.** It starts when ``signal > threshold`` while the policy is committed, and lasts while
   ``signal > threshold`` (the floor raises the entropy, so the gate is needed only to start it).
   During an alarm the floor is ``high``: every action must be sampled again.
+* **Holding the reference** (``hold_steps``, off by default). The reference keeps moving during an
+  alarm, so the alarm also ends when the reference has *forgotten* the pre-drop level, whether or not
+  the policy recovered: with a 10k-step horizon, PPO's alarm after a second switch lasted 2,176 steps
+  where relearning takes 4-8k (docs/results/nonstationary.md). With ``hold_steps > 0`` the reference
+  stays at its pre-alarm level for up to that many environment steps of an alarm, so the alarm ends
+  when the fast return has climbed back to within ``threshold`` of it; past ``hold_steps`` the
+  reference moves again (the drop was for good: a world whose best return fell).
 * **Decay.** Otherwise the floor falls linearly back to ``low`` over ``decay_steps``
   environment steps. With ``low = 0`` (the default) the floor is fully off while returns
   hold, and the policy is the stock one.
@@ -80,11 +87,13 @@ DEFAULT_DECAY_STEPS = 2_000
 DEFAULT_COMMIT_ENTROPY = 0.15
 #: default horizon of the entropy level, in environment steps
 DEFAULT_ENTROPY_STEPS = 1_000
+#: default steps of an alarm with the reference held (0: never held, the reference keeps moving)
+DEFAULT_HOLD_STEPS = 0
 
 #: keys every saved state has (a state saved before the commitment gate has exactly these)
 _STATE_KEYS = ("floor", "fast", "reference", "return_min", "return_max", "episodes", "signal", "alarm")
-#: keys added with the commitment gate, and their values for a state saved without them
-_GATE_DEFAULTS = {"entropy": math.nan, "entropy_level": math.nan, "entropy_count": 0.0}
+#: keys added later (the commitment gate, the held reference), and their values for a state saved without them
+_GATE_DEFAULTS = {"entropy": math.nan, "entropy_level": math.nan, "entropy_count": 0.0, "held": 0.0}
 
 
 class AdaptiveFloorController:
@@ -106,6 +115,8 @@ class AdaptiveFloorController:
     :param commit_entropy: an alarm can start only while the entropy level is below this
         fraction of ``log K``, in ``(0, 1]`` (``1``: any policy short of uniform counts as committed).
     :param entropy_steps: horizon, in environment steps, of the entropy level (``>= 1``).
+    :param hold_steps: environment steps of an alarm during which the reference is held at its
+        pre-alarm level (``>= 0``; 0: the reference keeps moving, the default).
     """
 
     def __init__(
@@ -118,6 +129,7 @@ class AdaptiveFloorController:
         decay_steps: int = DEFAULT_DECAY_STEPS,
         commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
         entropy_steps: int = DEFAULT_ENTROPY_STEPS,
+        hold_steps: int = DEFAULT_HOLD_STEPS,
     ):
         self.low = check_number("low", low, 0.0, 1.0, high_open=True)
         self.high = check_number("high", high, 0.0, 1.0, high_open=True)
@@ -129,6 +141,7 @@ class AdaptiveFloorController:
         self.decay_steps = check_int("decay_steps", decay_steps, 1)
         self.commit_entropy = check_number("commit_entropy", commit_entropy, 0.0, 1.0, low_open=True)
         self.entropy_steps = check_int("entropy_steps", entropy_steps, 1)
+        self.hold_steps = check_int("hold_steps", hold_steps, 0)
         self.reset()
 
     def reset(self) -> None:
@@ -144,6 +157,7 @@ class AdaptiveFloorController:
         self.entropy = math.nan
         self.entropy_level = math.nan
         self.entropy_count = 0
+        self.held = 0
 
     @property
     def committed(self) -> bool:
@@ -161,6 +175,7 @@ class AdaptiveFloorController:
             "decay_steps": self.decay_steps,
             "commit_entropy": self.commit_entropy,
             "entropy_steps": self.entropy_steps,
+            "hold_steps": self.hold_steps,
         }
 
     def observe_episode(self, episode_return: float, length: int) -> None:
@@ -177,7 +192,8 @@ class AdaptiveFloorController:
             self.fast = self.reference = value
         else:
             self.fast += fast_weight * (value - self.fast)
-            self.reference += reference_weight * (value - self.reference)
+            if not (self.alarm and self.held < self.hold_steps):  # held: the pre-alarm level stays the bar
+                self.reference += reference_weight * (value - self.reference)
         self.return_min = min(self.return_min, value)
         self.return_max = max(self.return_max, value)
         spread = self.return_max - self.return_min
@@ -220,6 +236,7 @@ class AdaptiveFloorController:
             self.observe_episode(episode_return, length)
         # The gate is needed to start an alarm, not to keep it: the floor itself raises the entropy.
         self.alarm = self.signal > self.threshold and (self.alarm or self.committed)
+        self.held = self.held + n_steps if self.alarm else 0
         if self.alarm:
             self.floor = self.high
         else:
@@ -241,6 +258,7 @@ class AdaptiveFloorController:
             "entropy": self.entropy,
             "entropy_level": self.entropy_level,
             "entropy_count": float(self.entropy_count),
+            "held": float(self.held),
         }
 
     def load_state_dict(self, state: dict[str, float]) -> None:
@@ -263,6 +281,7 @@ class AdaptiveFloorController:
         self.entropy = float(full["entropy"])
         self.entropy_level = float(full["entropy_level"])
         self.entropy_count = int(full["entropy_count"])
+        self.held = int(full["held"])
 
 
 class AdaptiveFloorCallback(BaseCallback):
@@ -293,6 +312,7 @@ class AdaptiveFloorCallback(BaseCallback):
         decay_steps: int = DEFAULT_DECAY_STEPS,
         commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
         entropy_steps: int = DEFAULT_ENTROPY_STEPS,
+        hold_steps: int = DEFAULT_HOLD_STEPS,
         verbose: int = 0,
     ):
         super().__init__(verbose)
@@ -305,6 +325,7 @@ class AdaptiveFloorCallback(BaseCallback):
             decay_steps=decay_steps,
             commit_entropy=commit_entropy,
             entropy_steps=entropy_steps,
+            hold_steps=hold_steps,
         )
         self._returns: list[float] = []
         self._lengths: list[int] = []
@@ -408,6 +429,7 @@ __all__ = [
     "DEFAULT_ENTROPY_STEPS",
     "DEFAULT_FAST_EPISODES",
     "DEFAULT_HIGH",
+    "DEFAULT_HOLD_STEPS",
     "DEFAULT_LOW",
     "DEFAULT_REFERENCE_STEPS",
     "DEFAULT_THRESHOLD",

@@ -125,6 +125,44 @@ def test_a_drop_in_returns_lifts_the_floor_within_one_update_and_holds_it_until_
     assert controller.floor == 0.0
 
 
+def _solved_bandit(**kwargs: Any) -> AdaptiveFloorController:
+    """A controller that has seen a committed policy earn 1 on every pull for 30k pulls (range [0, 1])."""
+    controller = AdaptiveFloorController(**kwargs)
+    feed(controller, [0.0])
+    for _ in range(30):
+        feed(controller, [1.0] * 1_000)
+    return controller
+
+
+def _alarm_steps_while_failing(controller: AdaptiveFloorController, limit: int = 60_000) -> int:
+    """Env steps the alarm lasts while every pull returns 0 (500 pulls per update)."""
+    steps = 0
+    for _ in range(limit // 500):
+        feed(controller, [0.0] * 500)
+        if not controller.alarm:
+            break
+        steps += 500
+    return steps
+
+
+def test_a_held_reference_keeps_the_alarm_until_the_returns_recover() -> None:
+    """Issue 20's diagnosis: with a moving reference (10k-step horizon) the alarm ends when the reference has
+    forgotten the pre-drop level (ln 2 * 10k ~ 6.9k steps), recovered or not; held, it lasts until the returns
+    climb back, or ``hold_steps`` plus that forgetting time if they never do."""
+    assert 6_000 <= _alarm_steps_while_failing(_solved_bandit()) <= 7_500
+    assert 26_000 <= _alarm_steps_while_failing(_solved_bandit(hold_steps=20_000)) <= 27_500
+
+    held = _solved_bandit(hold_steps=20_000)
+    assert feed(held, [0.0] * 500) == 0.05  # the update that raises the alarm (its pulls moved the reference)
+    bar = held.reference
+    for _ in range(23):  # 12k steps of failure in all: past the moving reference's 6.9k, the alarm holds
+        assert feed(held, [0.0] * 500) == 0.05
+    assert held.alarm and held.reference == bar > 0.95 and held.held == 12_000
+    feed(held, [1.0] * 20)  # the policy found the new arm: the fast level passes half the held bar
+    assert not held.alarm and held.held == 0
+    assert held.settings()["hold_steps"] == 20_000 and held.state_dict()["held"] == 0.0
+
+
 def test_noise_within_the_range_raises_no_alarm() -> None:
     controller = AdaptiveFloorController()
     pattern = [1.0, -1.0, 0.5, -0.5, 0.0, 2.0, -2.0, 0.3]  # zero-mean noise, range 4
