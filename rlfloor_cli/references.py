@@ -29,6 +29,7 @@ from envs import suite
 from envs.references import mean_and_se, minigrid_optimal_return, random_episode_returns
 from rlfloor.checks import check_int
 from rlfloor.experiment.cli import check_out, checked
+from rlfloor.experiment.run import MAX_EPISODES
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Config:
 
 def check(config: Config) -> list[suite.SuiteEntry]:
     """The entries to measure; one-line ``ValueError`` for a bad flag or name (a standard error needs two values)."""
-    check_int("--episodes", config.episodes, 2)
+    check_int("--episodes", config.episodes, 2, MAX_EPISODES)
     check_int("--layouts", config.layouts, 2 if config.optimal else 1)
     if config.out is not None:  # written after the measurement: checked before it
         if config.out.is_dir():

@@ -121,6 +121,12 @@ CASES: dict[str, tuple[str, list[str], dict[str, Any] | None, str]] = {
         None,
         "--random-episodes=1000000000 is outside the allowed range [2, 100000]",
     ),
+    "a billion reference episodes": (
+        "references",
+        ["--names", "cartpole", "--episodes", str(10**9)],
+        None,
+        "--episodes=1000000000 is outside the allowed range [2, 100000]",
+    ),
     "a billion bootstrap resamples": (
         "compare",
         ["--envs", "deepsea-6", "--agents", "ppo", "--bootstrap-reps", str(10**9)],
@@ -277,7 +283,7 @@ CASES: dict[str, tuple[str, list[str], dict[str, Any] | None, str]] = {
         "references",
         ["--names", "cartpole", "--episodes", "1"],
         None,
-        "--episodes=1 is outside the allowed range [2, inf)",
+        "--episodes=1 is outside the allowed range [2, 100000]",
     ),
     "references --out a folder": (
         "references",
