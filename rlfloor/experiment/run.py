@@ -330,23 +330,20 @@ def plan(settings: RunSettings, env_resolver: EnvResolver, agent_resolver: Agent
 def check_algo_ranges(algo_kwargs: Mapping[str, Any], where: str = "") -> None:
     """One-line ``ValueError`` (prefixed by ``where``) for an algorithm argument outside :data:`ALGO_RANGES` or
     :data:`ALGO_COUNTS`."""
-    for name, (low, high, low_open) in ALGO_RANGES.items():
-        value = algo_kwargs.get(name)
-        if value is None or isinstance(value, str):  # None where SB3 allows it; "auto" (SAC's) is not ours
-            continue
-        try:
+    try:
+        for name, (low, high, low_open) in ALGO_RANGES.items():
+            value = algo_kwargs.get(name)
+            if value is None or isinstance(value, str):  # None where SB3 allows it; "auto" (SAC's) is not ours
+                continue
             if callable(value):
                 check_schedule(name, value, low, high, low_open=low_open)
             else:
                 check_number(name, value, low, high, low_open=low_open)
-        except ValueError as error:
-            raise ValueError(f"{where}{error}") from None
-    for name, low in ALGO_COUNTS.items():
-        if name in algo_kwargs:
-            try:
-                check_int(name, algo_kwargs[name], low)
-            except ValueError as error:
-                raise ValueError(f"{where}{error}") from None
+        for name, least in ALGO_COUNTS.items():
+            if name in algo_kwargs:
+                check_int(name, algo_kwargs[name], least)
+    except ValueError as error:
+        raise ValueError(f"{where}{error}") from None
 
 
 def check_sees_change(env: EnvLike, timesteps: int, allowed: bool = False) -> None:
