@@ -120,7 +120,7 @@ def floored_from_stock(model: SelfAlgorithm, **floor_kwargs: Any) -> SelfAlgorit
             f"{', '.join(sorted(cls.__name__ for cls in STOCK_TO_FLOORED))}"
         )
     policy_kwargs = {**model.policy_kwargs, **floor_kwargs}
-    return _swap_policy(model, floored_class, policy_kwargs, floor_in_force=True)
+    return _swap_policy(model, floored_class, policy_kwargs)
 
 
 def stock_from_floored(model: SelfAlgorithm) -> SelfAlgorithm:
@@ -150,21 +150,19 @@ def stock_from_floored(model: SelfAlgorithm) -> SelfAlgorithm:
             f"({', '.join(sorted(cls.__name__ for cls in STOCK_TO_FLOORED.values()))}): nothing to convert"
         )
     policy_kwargs = {k: v for k, v in model.policy_kwargs.items() if k not in FLOOR_KWARGS}
-    return _swap_policy(model, stock_class, policy_kwargs, floor_in_force=False)
+    return _swap_policy(model, stock_class, policy_kwargs)
 
 
-def _swap_policy(model: SelfAlgorithm, cls: type, policy_kwargs: dict[str, Any], *, floor_in_force: bool) -> Any:
-    """Replace ``model.policy`` with a ``cls`` built from ``policy_kwargs`` that takes the old policy's weights
-    (with or without the ``floor_in_force`` buffer) and optimizer state."""
+def _swap_policy(model: SelfAlgorithm, cls: type, policy_kwargs: dict[str, Any]) -> Any:
+    """Replace ``model.policy`` with a ``cls`` built from ``policy_kwargs`` that takes the old policy's weights and
+    optimizer state; the ``floor_in_force`` buffer is the new policy's own if it is floored, else dropped."""
     old = model.policy
     sde = {"use_sde": True} if getattr(model, "use_sde", False) else {}
     policy = cls(model.observation_space, model.action_space, model.lr_schedule, **sde, **policy_kwargs)
     policy = policy.to(old.device)
-    state = old.state_dict()
-    if floor_in_force:
+    state = {key: value for key, value in old.state_dict().items() if key != "floor_in_force"}
+    if isinstance(policy, FlooredPolicyMixin):
         state["floor_in_force"] = policy.floor_in_force
-    else:
-        state.pop("floor_in_force")
     policy.load_state_dict(state)
     policy.optimizer.load_state_dict(old.optimizer.state_dict())
     policy.train(old.training)

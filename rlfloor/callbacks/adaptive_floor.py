@@ -93,7 +93,7 @@ DEFAULT_HOLD_STEPS = 0
 #: keys every saved state has (a state saved before the commitment gate has exactly these)
 _STATE_KEYS = ("floor", "fast", "reference", "return_min", "return_max", "episodes", "signal", "alarm")
 #: keys added later (the commitment gate, the held reference), and their values for a state saved without them
-_GATE_DEFAULTS = {"entropy": math.nan, "entropy_level": math.nan, "entropy_count": 0.0, "held": 0.0}
+_ADDED_KEY_DEFAULTS = {"entropy": math.nan, "entropy_level": math.nan, "entropy_count": 0.0, "held": 0.0}
 
 
 class AdaptiveFloorController:
@@ -269,7 +269,7 @@ class AdaptiveFloorController:
         missing = [key for key in _STATE_KEYS if key not in state]
         if missing:
             raise ValueError(f"adaptive floor state lacks {missing}; got keys {sorted(state)}")
-        full = {**_GATE_DEFAULTS, **state}
+        full = {**_ADDED_KEY_DEFAULTS, **state}
         self.floor = min(self.high, max(self.low, float(full["floor"])))
         self.fast = float(full["fast"])
         self.reference = float(full["reference"])
