@@ -20,7 +20,7 @@ from rlfloor.intrinsic import IntrinsicRewardCallback
 from rlfloor.schedules import LinearSchedule
 
 INTRINSIC_PRESETS = [
-    "ppo-count", "ppo-simhash", "ppo-rnd", "a2c-count", "a2c-rnd", "ppo-rnd-floor", "ppo-mask-count"
+    "ppo-count", "ppo-count-full", "ppo-simhash", "ppo-rnd", "a2c-count", "a2c-rnd", "ppo-rnd-floor", "ppo-mask-count"
 ]  # fmt: skip
 
 
@@ -72,6 +72,17 @@ def test_annealed_coefficient_reaches_its_end() -> None:
     model.learn(128, callback=callback)
     assert callback.coef(1.0) == 0.4 and callback.coef(0.5) == pytest.approx(0.2)
     assert model.logger.name_to_value["intrinsic/coef"] == pytest.approx(0.0)  # the last rollout ends at progress 0
+
+
+def test_count_presets_anneal_over_half_and_over_the_whole_run() -> None:
+    env = suite.make("deepsea-6")
+    for name, at_half in (("ppo-count", 0.0), ("ppo-count-full", 0.05)):
+        _, callbacks = build_agent(get_agent(name), env, seed=0)
+        (callback,) = [c for c in callbacks if isinstance(c, IntrinsicRewardCallback)]
+        # progress_remaining runs 1 -> 0: 1 at the start, 0.5 at half the run, 0 at its end
+        assert callback.coef(1.0) == pytest.approx(0.1), name
+        assert callback.coef(0.5) == pytest.approx(at_half), name
+        assert callback.coef(0.0) == pytest.approx(0.0), name
 
 
 @pytest.mark.parametrize(
