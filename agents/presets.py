@@ -454,6 +454,16 @@ _EPISODIC = (
         baseline="ppo",
     ),
     AgentSpec(
+        # The A2C preset of the method that ranks first on the ladder (docs/results/ladder.md: fastest on the
+        # medium and hard rungs, 10 of 10 seeds on MultiRoom-N4-S5); same beta as the PPO preset, not measured
+        # with A2C yet.
+        "a2c-episodic-count",
+        "a2c",
+        f"A2C + episodic count bonus beta/sqrt(N_episode(s')), beta {EPISODIC_COUNT_BETA}",
+        intrinsic={"method": "episodic-count", "coef": EPISODIC_COUNT_BETA},
+        baseline="a2c",
+    ),
+    AgentSpec(
         "a2c-noveld",
         "a2c",
         "A2C + NovelD (RND novelty difference, alpha 0.5, on first visits in the episode; coef 0.05)",

@@ -299,6 +299,7 @@ EPISODIC_PRESETS = {
     "ppo-noveld": ("predictor_loss", "first_visit"),
     "ppo-e3b": ("inverse_dynamics_loss", "inverse_dynamics_accuracy"),
     "a2c-noveld": ("predictor_loss", "first_visit"),
+    "a2c-episodic-count": ("episode_states", "first_visit"),
 }
 
 
