@@ -235,9 +235,9 @@ def _rebuild_spec(values: dict[str, Any]) -> AgentSpec:
 
 
 COUNT_BETA = (0.1, 0.0, 0.5)  # count bonus beta/sqrt(N(s)); beta 0.1 -> 0 over the first half (tuned on DeepSea)
-# The same bonus annealed over the whole run: on DeepSea N >= 40 the half-run anneal ends (at episode 5,000 of
-# bsuite's 10,000) before PPO has reached the far corner; N = 30's slowest solved seed solved exactly there
-# (docs/results/deepsea-scaling.md, "Why ppo-count stops at N = 30").
+# The same bonus annealed over the whole run. The half-run anneal ends at episode 5,000 of bsuite's 10,000 at
+# every N; DeepSea N = 40 needs 5,000-8,000 episodes to solve (measured with this preset), so with COUNT_BETA no
+# seed ever reached the treasure (docs/results/deepsea-scaling.md, "Why ppo-count stops at N = 30").
 COUNT_BETA_FULL = (0.1, 0.0, 1.0)
 # PPO normalizes advantages per minibatch: once the bonus is annealed away and the task is solved, the tiny
 # remaining advantages are scaled up to unit size and the policy random-walks off the solution (measured on
