@@ -9,6 +9,9 @@ from typing import Any
 
 from rlfloor.experiment import RunSpec
 
+#: seconds a stalled run sleeps; a driver that waited for it would take this long to stop
+STALL_SECONDS = 300.0
+
 
 def sleepy_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
     """Record this worker's pid, count the call, sleep ``options["sleep"]`` seconds, return the seed."""
@@ -24,11 +27,11 @@ def sleepy_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
 
 
 def stalling_run(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
-    """Record this worker's pid in ``run_dir/pid``; the seeds in ``options["stall"]`` then sleep 300 s while the
-    file ``options["hold"]`` exists (so a rerun without it finishes them); return the seed."""
+    """Record this worker's pid in ``run_dir/pid``; the seeds in ``options["stall"]`` then sleep ``STALL_SECONDS``
+    while the file ``options["hold"]`` exists (so a rerun without it finishes them); return the seed."""
     options = dict(spec.options)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "pid").write_text(str(os.getpid()))
     if spec.seed in options.get("stall", ()) and Path(options["hold"]).exists():
-        time.sleep(300)
+        time.sleep(STALL_SECONDS)
     return {"value": spec.seed}
