@@ -6,9 +6,13 @@ Private to ``envs``; the environments' own tests pin the behaviour. Cells are nu
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
+
+from envs._common import Action, Observation
 
 UP, RIGHT, DOWN, LEFT = range(4)
 DIRECTION_NAMES: tuple[str, ...] = ("up", "right", "down", "left")
@@ -56,3 +60,41 @@ def goal_model(
             transitions[cell, direction, target] = 1.0
             rewards[cell, direction] = (1.0 if target == goal else 0.0) - step_cost
     return transitions, rewards
+
+
+class PhasedGridEnv(gym.Env[Observation, Action]):
+    """Base of the gridworlds whose task changes every ``switch_every`` steps of one instance.
+
+    The instance counts its steps across episodes (the subclass's ``step`` calls :meth:`_count_step`). An
+    episode keeps the phase in force at its reset: ``phase = steps before the reset // switch_every``, so a
+    switch never changes the task in the middle of an episode. A reset with an explicit ``seed`` restarts the
+    count at 0 (phase 0), so a seeded reset reproduces the whole task. The subclass sets ``switch_every``.
+    """
+
+    switch_every: int
+    _steps: int = 0
+    _phase: int = 0
+
+    @property
+    def steps(self) -> int:
+        """Steps taken by this instance since construction or the last seeded reset."""
+        return self._steps
+
+    @property
+    def phase(self) -> int:
+        """Phase of the current episode (the number of switches before it)."""
+        return self._phase
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        """Seed the generator (gymnasium's reset) and fix this episode's phase; the subclass builds the rest."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._steps = 0
+        self._phase = self._steps // self.switch_every
+
+    def _count_step(self) -> None:
+        self._steps += 1
+
+    def _phase_info(self) -> dict[str, int]:
+        """``switches`` (this episode's phase) and ``steps_since_switch`` (counting the current step)."""
+        return {"switches": self._phase, "steps_since_switch": self._steps - self._phase * self.switch_every}

@@ -72,7 +72,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
@@ -91,7 +90,7 @@ from envs._common import (
     invalid_action_error,
     one_hot_table,
 )
-from envs._grid import corners, goal_model, move
+from envs._grid import PhasedGridEnv, corners, goal_model, move
 from envs.scoring import normalized_score
 from rlfloor.checks import check_int, check_number
 
@@ -101,7 +100,7 @@ DEFAULT_HORIZON = 30
 """Default ``horizon``; also the registered ``max_episode_steps``."""
 
 
-class MovingGoalGridEnv(gym.Env[Observation, Action]):
+class MovingGoalGridEnv(PhasedGridEnv):
     """Open grid, start in the centre, the paying corner moves every ``switch_every`` steps; see the module."""
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 8}  # noqa: RUF012
@@ -142,8 +141,6 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
         start[self.start] = 1.0
         self.random_return, self.optimal_return = finite_horizon_returns(transitions, rewards, start, self.horizon)
 
-        self._steps = 0
-        self._phase = 0
         self._clear_episode()
 
     def _clear_episode(self) -> None:
@@ -158,16 +155,6 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
         return tuple(self._schedule)
 
     @property
-    def steps(self) -> int:
-        """Steps taken by this instance since construction or the last seeded reset."""
-        return self._steps
-
-    @property
-    def phase(self) -> int:
-        """Phase of the current episode (the number of switches before it)."""
-        return self._phase
-
-    @property
     def goal(self) -> int:
         """Index (0-3) of the corner that pays in the current episode."""
         return self._schedule[self._phase % 4]
@@ -176,8 +163,7 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
         corner = self.corners.index(self._cell) if self._cell in self.corners else -1
         return {
             "goal": self.goal,
-            "switches": self._phase,
-            "steps_since_switch": self._steps - self._phase * self.switch_every,
+            **self._phase_info(),
             "corner": corner,
             "reached_goal": corner == self.goal,
         }
@@ -187,9 +173,6 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
     ) -> tuple[Observation, dict[str, Any]]:
         """Start in the centre under the goal now in force; a ``seed`` also restarts the schedule."""
         super().reset(seed=seed)
-        if seed is not None:
-            self._steps = 0
-        self._phase = self._steps // self.switch_every
         self._clear_episode()
         return self._one_hot[self._cell].copy(), self._info()
 
@@ -201,7 +184,7 @@ class MovingGoalGridEnv(gym.Env[Observation, Action]):
             raise RuntimeError("episode has ended; call reset() first")
         self._cell = move(self._cell, int(action), self.size)
         self._t += 1
-        self._steps += 1
+        self._count_step()
         info = self._info()
         terminated = info["corner"] >= 0
         reward = (1.0 if info["reached_goal"] else 0.0) - self.step_cost

@@ -76,7 +76,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
@@ -94,7 +93,7 @@ from envs._common import (
     invalid_action_error,
     one_hot_table,
 )
-from envs._grid import DOWN, LEFT, RIGHT, UP, goal_model, move
+from envs._grid import DOWN, LEFT, RIGHT, UP, PhasedGridEnv, goal_model, move
 from envs.scoring import normalized_score
 from rlfloor.checks import check_int, check_number
 
@@ -132,7 +131,7 @@ def mapping_schedule(schedule_seed: int, phases: int = SCHEDULE_PHASES) -> list[
     return schedule
 
 
-class PermutedGridEnv(gym.Env[Observation, Action]):
+class PermutedGridEnv(PhasedGridEnv):
     """Open ``size x size`` grid whose action meanings are permuted every ``switch_every`` steps; see the module."""
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 8}  # noqa: RUF012
@@ -168,8 +167,6 @@ class PermutedGridEnv(gym.Env[Observation, Action]):
         start[0] = 1.0
         self.random_return, self.optimal_return = finite_horizon_returns(transitions, rewards, start, self.horizon)
 
-        self._steps = 0
-        self._phase = 0
         self._clear_episode()
 
     def _clear_episode(self) -> None:
@@ -178,16 +175,6 @@ class PermutedGridEnv(gym.Env[Observation, Action]):
         self._return = 0.0
         self._done = False
         self._direction = -1
-
-    @property
-    def steps(self) -> int:
-        """Steps taken by this instance since construction or the last seeded reset."""
-        return self._steps
-
-    @property
-    def phase(self) -> int:
-        """Phase of the current episode (the number of switches before it)."""
-        return self._phase
 
     def mapping(self, phase: int | None = None) -> tuple[int, ...]:
         """Direction of each action in ``phase`` (default: the current episode's)."""
@@ -200,8 +187,7 @@ class PermutedGridEnv(gym.Env[Observation, Action]):
 
     def _info(self, optimal_action: bool) -> dict[str, Any]:
         return {
-            "switches": self._phase,
-            "steps_since_switch": self._steps - self._phase * self.switch_every,
+            **self._phase_info(),
             "direction": self._direction,
             "optimal_action": optimal_action,
             "reached_goal": self._cell == self.goal,
@@ -212,9 +198,6 @@ class PermutedGridEnv(gym.Env[Observation, Action]):
     ) -> tuple[Observation, dict[str, Any]]:
         """Start in the top-left cell under the mapping now in force; a ``seed`` also restarts the schedule."""
         super().reset(seed=seed)
-        if seed is not None:
-            self._steps = 0
-        self._phase = self._steps // self.switch_every
         self._clear_episode()
         return self._one_hot[0].copy(), self._info(False)
 
@@ -228,7 +211,7 @@ class PermutedGridEnv(gym.Env[Observation, Action]):
         before = self._cell
         self._cell = move(before, self._direction, self.size)
         self._t += 1
-        self._steps += 1
+        self._count_step()
         terminated = self._cell == self.goal
         reward = (1.0 if terminated else 0.0) - self.step_cost
         self._return += reward
