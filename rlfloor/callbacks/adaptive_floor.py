@@ -34,6 +34,13 @@ changes late in training. The floor here is an alarm response instead:
   stays at its pre-alarm level for up to that many environment steps of an alarm, so the alarm ends
   when the fast return has climbed back to within ``threshold`` of it; past ``hold_steps`` the
   reference moves again (the drop was for good: a world whose best return fell).
+* **A reference that re-arms** (``reference_mode="peak"``, off by default). A running mean climbs as
+  slowly as it falls: after a recovery it takes the reference's horizon to come back to the recovered
+  level, so a second change soon after the first raises a shorter alarm, or none. Replayed through this
+  controller, PPO's alarm after the switching bandit's second switch started at a reference of 0.62 and
+  lasted 2,176 steps, against 6,912 after the first (docs/results/nonstationary.md). With ``"peak"``
+  the reference never sits below the fast level: it climbs with the fast level at once and falls as the
+  running mean does, so every drop from a recovered level raises the same full alarm.
 * **Decay.** Otherwise the floor falls linearly back to ``low`` over ``decay_steps``
   environment steps. With ``low = 0`` (the default) the floor is fully off while returns
   hold, and the policy is the stock one.
@@ -65,7 +72,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
 from rlfloor.callbacks.episodes import EpisodeTracker, env_rewards
-from rlfloor.checks import check_int, check_number
+from rlfloor.checks import check_choice, check_int, check_number
 from rlfloor.distributions import action_space_sizes
 
 #: name of the model attribute holding the controller's state (pickled by ``model.save()``)
@@ -89,6 +96,10 @@ DEFAULT_COMMIT_ENTROPY = 0.15
 DEFAULT_ENTROPY_STEPS = 1_000
 #: default steps of an alarm with the reference held (0: never held, the reference keeps moving)
 DEFAULT_HOLD_STEPS = 0
+#: how the reference follows the returns: "mean" (a running mean) or "peak" (never below the fast level)
+REFERENCE_MODES = ("mean", "peak")
+#: default reference mode
+DEFAULT_REFERENCE_MODE = "mean"
 
 #: keys every saved state has (a state saved before the commitment gate has exactly these)
 _STATE_KEYS = ("floor", "fast", "reference", "return_min", "return_max", "episodes", "signal", "alarm")
@@ -117,6 +128,8 @@ class AdaptiveFloorController:
     :param entropy_steps: horizon, in environment steps, of the entropy level (``>= 1``).
     :param hold_steps: environment steps of an alarm during which the reference is held at its
         pre-alarm level (``>= 0``; 0: the reference keeps moving, the default).
+    :param reference_mode: ``"mean"`` (the default): the reference is a running mean of the returns;
+        ``"peak"``: the same, but never below the fast level, so it is back at a recovered level at once.
     """
 
     def __init__(
@@ -130,6 +143,7 @@ class AdaptiveFloorController:
         commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
         entropy_steps: int = DEFAULT_ENTROPY_STEPS,
         hold_steps: int = DEFAULT_HOLD_STEPS,
+        reference_mode: str = DEFAULT_REFERENCE_MODE,
     ):
         self.low = check_number("low", low, 0.0, 1.0, high_open=True)
         self.high = check_number("high", high, 0.0, 1.0, high_open=True)
@@ -142,6 +156,7 @@ class AdaptiveFloorController:
         self.commit_entropy = check_number("commit_entropy", commit_entropy, 0.0, 1.0, low_open=True)
         self.entropy_steps = check_int("entropy_steps", entropy_steps, 1)
         self.hold_steps = check_int("hold_steps", hold_steps, 0)
+        self.reference_mode: str = check_choice("reference_mode", reference_mode, REFERENCE_MODES)
         self.reset()
 
     def reset(self) -> None:
@@ -164,7 +179,7 @@ class AdaptiveFloorController:
         """Whether the entropy level is below ``commit_entropy`` (``False`` before any entropy is seen)."""
         return self.entropy_level < self.commit_entropy  # NaN compares False
 
-    def settings(self) -> dict[str, float]:
+    def settings(self) -> dict[str, float | str]:
         """The constructor arguments."""
         return {
             "low": self.low,
@@ -176,6 +191,7 @@ class AdaptiveFloorController:
             "commit_entropy": self.commit_entropy,
             "entropy_steps": self.entropy_steps,
             "hold_steps": self.hold_steps,
+            "reference_mode": self.reference_mode,
         }
 
     def observe_episode(self, episode_return: float, length: int) -> None:
@@ -194,6 +210,8 @@ class AdaptiveFloorController:
             self.fast += fast_weight * (value - self.fast)
             if not (self.alarm and self.held < self.hold_steps):  # held: the pre-alarm level stays the bar
                 self.reference += reference_weight * (value - self.reference)
+                if self.reference_mode == "peak":
+                    self.reference = max(self.reference, self.fast)
         self.return_min = min(self.return_min, value)
         self.return_max = max(self.return_max, value)
         spread = self.return_max - self.return_min
@@ -313,6 +331,7 @@ class AdaptiveFloorCallback(BaseCallback):
         commit_entropy: float = DEFAULT_COMMIT_ENTROPY,
         entropy_steps: int = DEFAULT_ENTROPY_STEPS,
         hold_steps: int = DEFAULT_HOLD_STEPS,
+        reference_mode: str = DEFAULT_REFERENCE_MODE,
         verbose: int = 0,
     ):
         super().__init__(verbose)
@@ -326,6 +345,7 @@ class AdaptiveFloorCallback(BaseCallback):
             commit_entropy=commit_entropy,
             entropy_steps=entropy_steps,
             hold_steps=hold_steps,
+            reference_mode=reference_mode,
         )
         self._returns: list[float] = []
         self._lengths: list[int] = []
@@ -431,8 +451,10 @@ __all__ = [
     "DEFAULT_HIGH",
     "DEFAULT_HOLD_STEPS",
     "DEFAULT_LOW",
+    "DEFAULT_REFERENCE_MODE",
     "DEFAULT_REFERENCE_STEPS",
     "DEFAULT_THRESHOLD",
+    "REFERENCE_MODES",
     "STATE_ATTRIBUTE",
     "AdaptiveFloorCallback",
     "AdaptiveFloorController",

@@ -18,7 +18,12 @@ from stable_baselines3.common.logger import KVWriter, Logger
 
 from agents import AgentSpec, build_agent, get_agent
 from envs import suite
-from rlfloor.callbacks.adaptive_floor import STATE_ATTRIBUTE, AdaptiveFloorCallback, AdaptiveFloorController
+from rlfloor.callbacks.adaptive_floor import (
+    REFERENCE_MODES,
+    STATE_ATTRIBUTE,
+    AdaptiveFloorCallback,
+    AdaptiveFloorController,
+)
 from rlfloor.policies import FlooredActorCriticPolicy
 
 
@@ -163,16 +168,39 @@ def test_a_held_reference_keeps_the_alarm_until_the_returns_recover() -> None:
     assert held.settings()["hold_steps"] == 20_000 and held.state_dict()["held"] == 0.0
 
 
-def test_noise_within_the_range_raises_no_alarm() -> None:
-    controller = AdaptiveFloorController()
+def _alarm_after_a_recovery(reference_mode: str) -> int:
+    """Steps of the alarm at a second change: solved, 6k steps failing, 3k recovered, then failing again."""
+    controller = _solved_bandit(reference_mode=reference_mode)
+    for _ in range(12):
+        feed(controller, [0.0] * 500)
+    for _ in range(6):
+        feed(controller, [1.0] * 500)
+    assert not controller.alarm and controller.fast > 0.99
+    return _alarm_steps_while_failing(controller)
+
+
+def test_a_peak_reference_rearms_at_once_after_a_recovery() -> None:
+    """A running mean climbs back to a recovered level over its horizon, so a second change 3k steps after a
+    recovery finds it at 0.67 and its alarm ends after ln(0.67 / 0.5) * 10k ~ 2.9k steps; the peak reference is
+    back at 1 and keeps the alarm as long as the first (ln 2 * 10k ~ 6.9k steps)."""
+    assert 2_000 <= _alarm_after_a_recovery("mean") <= 3_500
+    assert 6_000 <= _alarm_after_a_recovery("peak") <= 7_500
+    assert 6_000 <= _alarm_steps_while_failing(_solved_bandit(reference_mode="peak")) <= 7_500  # as the first
+    assert _solved_bandit(reference_mode="peak").settings()["reference_mode"] == "peak"
+
+
+@pytest.mark.parametrize("reference_mode", ["mean", "peak"])
+def test_noise_within_the_range_raises_no_alarm(reference_mode: str) -> None:
+    controller = AdaptiveFloorController(reference_mode=reference_mode)
     pattern = [1.0, -1.0, 0.5, -0.5, 0.0, 2.0, -2.0, 0.3]  # zero-mean noise, range 4
     for _ in range(200):
         feed(controller, pattern, length=10)
         assert controller.floor == 0.0
 
 
-def test_a_lucky_first_episode_raises_no_alarm() -> None:
-    controller = AdaptiveFloorController()
+@pytest.mark.parametrize("reference_mode", ["mean", "peak"])
+def test_a_lucky_first_episode_raises_no_alarm(reference_mode: str) -> None:
+    controller = AdaptiveFloorController(reference_mode=reference_mode)
     feed(controller, [1.0])
     for _ in range(50):
         assert feed(controller, [0.0] * 5) == 0.0  # the levels start as plain averages
@@ -186,6 +214,7 @@ def test_a_lucky_first_episode_raises_no_alarm() -> None:
     fast=st.integers(1, 50),
     decay=st.integers(1, 5_000),
     commit=st.floats(0.01, 1.0),
+    mode=st.sampled_from(REFERENCE_MODES),
     batches=st.lists(
         st.tuples(
             st.lists(st.floats(-1e3, 1e3), max_size=8),
@@ -203,10 +232,11 @@ def test_the_floor_always_stays_within_its_bounds(
     fast: int,
     decay: int,
     commit: float,
+    mode: str,
     batches: list[tuple[list[float], int, int, float]],
 ) -> None:
     high = min(low + width, 0.49)
-    controller = AdaptiveFloorController(low, high, threshold, fast, 1_000, decay, commit, 500)
+    controller = AdaptiveFloorController(low, high, threshold, fast, 1_000, decay, commit, 500, reference_mode=mode)
     for returns, length, steps, entropy in batches:
         was_alarm = controller.alarm
         floor = controller.update(returns, [length] * len(returns), steps, entropy)
@@ -232,6 +262,8 @@ def test_the_floor_always_stays_within_its_bounds(
         ({"commit_entropy": -0.2}, "commit_entropy=-0.2 is outside"),
         ({"commit_entropy": 1.5}, "commit_entropy=1.5 is outside"),
         ({"entropy_steps": -5}, "entropy_steps=-5 is outside"),
+        ({"hold_steps": -1}, "hold_steps=-1 is outside"),
+        ({"reference_mode": "max"}, "reference_mode='max' is not one of 'mean', 'peak'"),
     ],
 )
 def test_bad_settings_are_refused_with_one_line(kwargs: dict[str, object], message: str) -> None:
