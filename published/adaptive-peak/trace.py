@@ -1,0 +1,94 @@
+"""Trace one PPO run on the off-tier bandit: the controller's state and the policy's own probabilities.
+
+Prints, every ``--every`` rollouts, the rollout's hit rate (mean reward), the alarm, the entropy level, the floor
+in force and the paying arm, and the softmax of the policy's logits (after its centring and clipping, if any)
+*before* the floor mixes in ``min_prob``: the probabilities whose own size scales PPO's gradient. Run from the
+repository root::
+
+    PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode peak --seed 1
+    PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode none --clip 3 --seed 1
+
+``--mode none`` trains without the adaptive floor; ``--clip 3`` centres the logits and clips them to +-3
+(straight-through), as the ``ppo-clip`` preset. PPO's settings are the tuned probe ones of ``presets.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import offtier  # noqa: F401  (registers OffBandit12k-v0)
+import torch as th
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+
+from rlfloor.callbacks import AdaptiveFloorCallback
+from rlfloor.policies import FlooredActorCriticPolicy
+
+
+class Trace(BaseCallback):
+    """Records, after each rollout, the hit rate, the controller's state and the probabilities before the floor."""
+
+    def __init__(self, adaptive: AdaptiveFloorCallback | None):
+        super().__init__()
+        self.adaptive = adaptive
+        self.rows: list[str] = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        policy = self.model.policy
+        obs = th.ones((1, 1))
+        with th.no_grad():
+            latent = policy.mlp_extractor.forward_actor(policy.extract_features(obs, policy.pi_features_extractor))
+            logits = policy.action_net(latent)
+            if not policy._logits_as_is:
+                logits = policy.logit_transform(logits)  # centring and clipping, as in training
+            probs = th.softmax(logits, -1)[0].tolist()
+        hits = float(self.model.rollout_buffer.rewards.mean())
+        best = self.training_env.envs[0].unwrapped.best_arm()
+        state = (
+            ""
+            if self.adaptive is None
+            else (
+                f" alarm={int(self.adaptive.controller.alarm)} entropy_level={self.adaptive.controller.entropy_level:.3f}"
+                f" floor={self.adaptive.controller.floor:.3f}"
+            )
+        )
+        softmax = " ".join(f"{p:.1e}" for p in probs)
+        self.rows.append(f"{self.model.num_timesteps:6d} hits={hits:.2f}{state} paying={best} softmax={softmax}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["mean", "peak", "none"], default="peak")
+    parser.add_argument("--clip", type=float, default=0.0, help="logit clip (0: none)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--every", type=int, default=4, help="print every this many rollouts")
+    args = parser.parse_args()
+    th.set_num_threads(1)
+    env = make_vec_env("OffBandit12k-v0", n_envs=4, seed=args.seed)
+    policy_kwargs = {"logit_clip": args.clip, "center_logits": True} if args.clip else {}
+    model = PPO(
+        FlooredActorCriticPolicy,
+        env,
+        n_steps=32,
+        batch_size=64,
+        n_epochs=10,
+        gamma=0.98,
+        gae_lambda=0.8,
+        policy_kwargs=policy_kwargs,
+        seed=args.seed,
+        device="cpu",
+    )
+    adaptive = None
+    if args.mode != "none":
+        adaptive = AdaptiveFloorCallback(commit_entropy=0.15, entropy_steps=1_000, reference_mode=args.mode)
+    trace = Trace(adaptive)
+    model.learn(48_000, callback=[trace] if adaptive is None else [adaptive, trace])
+    print("\n".join(trace.rows[:: args.every]))
+
+
+if __name__ == "__main__":
+    main()
