@@ -40,7 +40,10 @@ changes late in training. The floor here is an alarm response instead:
   controller, PPO's alarm after the switching bandit's second switch started at a reference of 0.62 and
   lasted 2,176 steps, against 6,912 after the first (docs/results/nonstationary.md). With ``"peak"``
   the reference never sits below the fast level: it climbs with the fast level at once and falls as the
-  running mean does, so every drop from a recovered level raises the same full alarm.
+  running mean does, so every drop from a recovered level raises the same full alarm. Measured off the
+  tier (published/adaptive-peak/) it re-arms, yet PPO still does not recover: under a floor, the gradient
+  of an action whose own softmax probability has collapsed scales with that probability
+  (docs/guide/adaptive-floor.md, "What stops PPO from recovering").
 * **Decay.** Otherwise the floor falls linearly back to ``low`` over ``decay_steps``
   environment steps. With ``low = 0`` (the default) the floor is fully off while returns
   hold, and the policy is the stock one.
