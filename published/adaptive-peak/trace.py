@@ -48,14 +48,11 @@ class Trace(BaseCallback):
             probs = th.softmax(logits, -1)[0].tolist()
         hits = float(self.model.rollout_buffer.rewards.mean())
         best = self.training_env.envs[0].unwrapped.best_arm()
-        state = (
-            ""
-            if self.adaptive is None
-            else (
-                f" alarm={int(self.adaptive.controller.alarm)} entropy_level={self.adaptive.controller.entropy_level:.3f}"
-                f" floor={self.adaptive.controller.floor:.3f}"
-            )
-        )
+        state = ""
+        if self.adaptive is not None:
+            controller = self.adaptive.controller
+            state = f" alarm={int(controller.alarm)} entropy_level={controller.entropy_level:.3f}"
+            state += f" floor={controller.floor:.3f}"
         softmax = " ".join(f"{p:.1e}" for p in probs)
         self.rows.append(f"{self.model.num_timesteps:6d} hits={hits:.2f}{state} paying={best} softmax={softmax}")
 
