@@ -9,12 +9,15 @@ repository root::
     PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode none --clip 3 --seed 1
 
 ``--mode none`` trains without the adaptive floor; ``--clip 3`` centres the logits and clips them to +-3
-(straight-through), as the ``ppo-clip`` preset. PPO's settings are the tuned probe ones of ``presets.json``.
+(straight-through), as the ``ppo-clip`` preset. PPO's settings and the adaptive floor's are read from this
+folder's ``presets.json`` (``p-stock``, ``p-adaptive``), so the trace runs what the comparison ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import offtier  # noqa: F401  (registers OffBandit12k-v0)
 import torch as th
@@ -23,7 +26,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from rlfloor.callbacks import AdaptiveFloorCallback
+from rlfloor.callbacks.adaptive_floor import REFERENCE_MODES
 from rlfloor.policies import FlooredActorCriticPolicy
+
+PRESETS = json.loads(Path(__file__).with_name("presets.json").read_text())
 
 
 class Trace(BaseCallback):
@@ -59,29 +65,26 @@ class Trace(BaseCallback):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["mean", "peak", "none"], default="peak")
+    parser.add_argument("--mode", choices=[*REFERENCE_MODES, "none"], default="peak")
     parser.add_argument("--clip", type=float, default=0.0, help="logit clip (0: none)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--every", type=int, default=4, help="print every this many rollouts")
     args = parser.parse_args()
     th.set_num_threads(1)
-    env = make_vec_env("OffBandit12k-v0", n_envs=4, seed=args.seed)
+    stock = PRESETS["p-stock"]
+    env = make_vec_env("OffBandit12k-v0", n_envs=stock["n_envs"], seed=args.seed)
     policy_kwargs = {"logit_clip": args.clip, "center_logits": True} if args.clip else {}
     model = PPO(
         FlooredActorCriticPolicy,
         env,
-        n_steps=32,
-        batch_size=64,
-        n_epochs=10,
-        gamma=0.98,
-        gae_lambda=0.8,
         policy_kwargs=policy_kwargs,
         seed=args.seed,
         device="cpu",
+        **stock["algo_kwargs"],
     )
     adaptive = None
     if args.mode != "none":
-        adaptive = AdaptiveFloorCallback(commit_entropy=0.15, entropy_steps=1_000, reference_mode=args.mode)
+        adaptive = AdaptiveFloorCallback(**PRESETS["p-adaptive"]["adaptive_floor"], reference_mode=args.mode)
     trace = Trace(adaptive)
     model.learn(48_000, callback=[trace] if adaptive is None else [adaptive, trace])
     print("\n".join(trace.rows[:: args.every]))

@@ -189,7 +189,7 @@ def test_a_peak_reference_rearms_at_once_after_a_recovery() -> None:
     assert _solved_bandit(reference_mode="peak").settings()["reference_mode"] == "peak"
 
 
-@pytest.mark.parametrize("reference_mode", ["mean", "peak"])
+@pytest.mark.parametrize("reference_mode", REFERENCE_MODES)
 def test_noise_within_the_range_raises_no_alarm(reference_mode: str) -> None:
     controller = AdaptiveFloorController(reference_mode=reference_mode)
     pattern = [1.0, -1.0, 0.5, -0.5, 0.0, 2.0, -2.0, 0.3]  # zero-mean noise, range 4
@@ -198,7 +198,7 @@ def test_noise_within_the_range_raises_no_alarm(reference_mode: str) -> None:
         assert controller.floor == 0.0
 
 
-@pytest.mark.parametrize("reference_mode", ["mean", "peak"])
+@pytest.mark.parametrize("reference_mode", REFERENCE_MODES)
 def test_a_lucky_first_episode_raises_no_alarm(reference_mode: str) -> None:
     controller = AdaptiveFloorController(reference_mode=reference_mode)
     feed(controller, [1.0])
