@@ -232,6 +232,29 @@ class FlooredPolicyMixin:
             logits = self.logit_transform(logits, training=self.training)
         return self.action_dist.proba_distribution(action_logits=logits)
 
+    def head_logits(self, obs: th.Tensor) -> th.Tensor:
+        """The policy head's raw logits for a batch of observations (before any logit transform and the floor)."""
+        features = self.extract_features(obs, self.pi_features_extractor)  # type: ignore[attr-defined]
+        latent_pi = self.mlp_extractor.forward_actor(features)  # type: ignore[attr-defined]
+        return self.action_net(latent_pi)  # type: ignore[attr-defined]
+
+    @th.no_grad()
+    def scale_head(self, factors: list[float]) -> None:
+        """Multiply the policy head's weights and bias by one factor per categorical sub-space.
+
+        The head is linear, so this multiplies that sub-space's logits by its factor in every state:
+        the gap between any two of its actions' logits shrinks by the same factor.
+        """
+        head = self.action_net  # type: ignore[attr-defined]
+        sizes = action_space_sizes(self.action_space)
+        if len(factors) != len(sizes):
+            raise ValueError(f"got {len(factors)} factors for {len(sizes)} sub-spaces {sizes}")
+        start = 0
+        for size, factor in zip(sizes, factors, strict=True):
+            head.weight[start : start + size] *= factor
+            head.bias[start : start + size] *= factor
+            start += size
+
     def pop_logit_penalty(self) -> float | None:
         """Mean logit-range penalty term (weighted) over the minibatches since the last call."""
         return self.logit_transform.pop_penalty()

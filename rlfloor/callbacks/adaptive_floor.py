@@ -44,6 +44,15 @@ changes late in training. The floor here is an alarm response instead:
   tier (published/adaptive-peak/) it re-arms, yet PPO still does not recover: under a floor, the gradient
   of an action whose own softmax probability has collapsed scales with that probability
   (docs/guide/adaptive-floor.md, "What stops PPO from recovering").
+* **Learnable, not only sampled** (``shrink_head=True``, off by default). Under a floor the policy is the
+  mixture ``m + (1 - K m) softmax(z)``, and the gradient of an action's log-probability scales with its own
+  softmax probability over ``m``: an action the softmax has pushed to 1e-6 is sampled at ``m`` and learned
+  about 1e-4 times as fast as one the policy plays (published/adaptive-peak/). With ``shrink_head`` the
+  start of an alarm also scales the policy head's last layer down until, in the states of the alarm's
+  rollout, every action's own probability is at least ``high``: the shrink of "shrink and perturb" (Ash &
+  Adams, "On Warm-Starting Neural Network Training", NeurIPS 2020) and of the output-layer resets that restore
+  plasticity (Nikishin et al., "The Primacy Bias in Deep Reinforcement Learning", ICML 2022), applied to the
+  head only and only when the returns say the world changed.
 * **Decay.** Otherwise the floor falls linearly back to ``low`` over ``decay_steps``
   environment steps. With ``low = 0`` (the default) the floor is fully off while returns
   hold, and the policy is the stock one.
@@ -61,7 +70,8 @@ Metrics (recorded after every rollout): ``floor/min_prob`` (floor in force durin
 ``floor/signal`` (return drop in units of the return range), ``floor/alarm`` (1 during an alarm),
 ``floor/entropy`` (the rollout's entropy estimate in units of ``log K``), ``floor/entropy_level``
 (its running level, the one the gate reads), ``floor/committed`` (1 while that level is below
-``commit_entropy``), ``floor/return_fast`` and ``floor/return_reference`` (the two return levels).
+``commit_entropy``), ``floor/return_fast`` and ``floor/return_reference`` (the two return levels), and with
+``shrink_head``, ``floor/head_scale`` (the factor the head was scaled by before the rollout; 1: not scaled).
 """
 
 from __future__ import annotations
@@ -71,6 +81,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
@@ -320,7 +331,12 @@ class AdaptiveFloorCallback(BaseCallback):
     comes into force before the next rollout, so each rollout is collected and trained on under
     one floor. The policy's own ``min_prob`` argument is ignored while this callback drives it
     (keep it a number, not a schedule). The arguments and their defaults are those of
-    :class:`AdaptiveFloorController` (the module's ``DEFAULT_*`` constants).
+    :class:`AdaptiveFloorController` (the module's ``DEFAULT_*`` constants), and:
+
+    :param shrink_head: at the start of each alarm, also scale the policy head (:func:`shrink_policy_head`)
+        so that in the alarm rollout's states every action's own softmax probability is at least ``high``:
+        the floor then samples actions the policy can also learn to prefer. Off by default. The factor
+        applied is recorded as ``floor/head_scale`` (1 when nothing was shrunk).
     """
 
     def __init__(
@@ -335,9 +351,13 @@ class AdaptiveFloorCallback(BaseCallback):
         entropy_steps: int = DEFAULT_ENTROPY_STEPS,
         hold_steps: int = DEFAULT_HOLD_STEPS,
         reference_mode: str = DEFAULT_REFERENCE_MODE,
+        shrink_head: bool = False,
         verbose: int = 0,
     ):
         super().__init__(verbose)
+        if not isinstance(shrink_head, bool):
+            raise ValueError(f"shrink_head={shrink_head!r} must be True or False")
+        self.shrink_head = shrink_head
         self.controller = AdaptiveFloorController(
             low=low,
             high=high,
@@ -357,6 +377,8 @@ class AdaptiveFloorCallback(BaseCallback):
         self._episodes: EpisodeTracker | None = None
         self._vec_normalize: VecNormalize | None = None
         self._model_id: int | None = None
+        self._shrink_observations: Any = None  # the alarm's rollout observations, while a shrink is pending
+        self._head_scale = 1.0
 
     def _on_training_start(self) -> None:
         policy = self.model.policy
@@ -393,6 +415,9 @@ class AdaptiveFloorCallback(BaseCallback):
         self._vec_normalize = model.get_vec_normalize_env()
 
     def _on_rollout_start(self) -> None:
+        if self._shrink_observations is not None:
+            self._head_scale = shrink_policy_head(self.model.policy, self._shrink_observations, self.controller.high)
+            self._shrink_observations = None
         self.model.policy.set_floor(self.controller.floor)  # type: ignore[operator]
 
     def _on_step(self) -> bool:
@@ -419,10 +444,18 @@ class AdaptiveFloorCallback(BaseCallback):
     def _on_rollout_end(self) -> None:
         in_force = float(self.model.policy.floor)  # type: ignore[arg-type]
         controller = self.controller
+        was_alarm = controller.alarm
         controller.update(self._returns, self._lengths, self._steps, self._rollout_entropy())
         self._returns, self._lengths, self._steps = [], [], 0
         self._save_state()
+        if self.shrink_head and controller.alarm and not was_alarm:
+            # Shrunk before the next rollout, not now: this rollout is trained on with the head it was sampled from.
+            # SB3's buffer reset allocates new arrays, so this reference keeps the alarm rollout's observations.
+            self._shrink_observations = self.model.rollout_buffer.observations  # type: ignore[attr-defined]
         self.logger.record("floor/min_prob", in_force)
+        if self.shrink_head:
+            self.logger.record("floor/head_scale", self._head_scale)
+            self._head_scale = 1.0
         self.logger.record("floor/signal", controller.signal)
         self.logger.record("floor/alarm", float(controller.alarm))
         self.logger.record("floor/committed", float(controller.committed))
@@ -443,7 +476,48 @@ class AdaptiveFloorCallback(BaseCallback):
 
     def settings(self) -> dict[str, Any]:
         """The constructor arguments (for configs and reports)."""
-        return self.controller.settings()
+        return {**self.controller.settings(), "shrink_head": self.shrink_head}
+
+
+#: most observations of the alarm rollout that :func:`shrink_policy_head` reads
+SHRINK_SAMPLE = 4096
+
+
+def shrink_policy_head(policy: Any, observations: Any, min_prob: float) -> float:
+    """Scale a floored policy's head so that, in every observed state, each action's own softmax probability
+    is at least ``min_prob``; returns the smallest factor applied (1: the head was already within the bound).
+
+    For ``K`` actions whose logits span at most ``g``, the least probable action has at least
+    ``1 / (1 + (K - 1) e^g)``; the bound is met with ``g = log((1 - min_prob) / ((K - 1) min_prob))``. Each
+    categorical sub-space whose widest logit span over ``observations`` is above its ``g`` has its rows of the
+    (linear) head multiplied by ``g / span``. Nothing else changes: the features, the value head, the optimizer.
+
+    :param policy: a policy from :mod:`rlfloor.policies` or :mod:`rlfloor.contrib.policies`.
+    :param observations: a rollout buffer's ``observations`` (an array ``(n_steps, n_envs, ...)``, or a dict of them).
+    :param min_prob: the own probability every action keeps, in ``(0, 1/K)``; 0 shrinks nothing.
+    """
+    if min_prob <= 0.0:
+        return 1.0
+
+    def flat(array: np.ndarray) -> th.Tensor:
+        array = array.reshape(-1, *array.shape[2:])[:SHRINK_SAMPLE]
+        return th.as_tensor(array, device=policy.device)
+
+    obs = (
+        {key: flat(value) for key, value in observations.items()}
+        if isinstance(observations, dict)
+        else flat(observations)
+    )
+    with th.no_grad():
+        logits = policy.head_logits(obs)
+    sizes = action_space_sizes(policy.action_space)
+    factors = []
+    for size, part in zip(sizes, th.split(logits, sizes, dim=-1), strict=True):
+        span = float((part.amax(dim=-1) - part.amin(dim=-1)).max())
+        bound = math.log((1.0 - min_prob) / ((size - 1) * min_prob)) if size > 1 else math.inf
+        factors.append(min(1.0, bound / span) if span > 0.0 else 1.0)
+    policy.scale_head(factors)
+    return min(factors)
 
 
 __all__ = [
@@ -461,4 +535,5 @@ __all__ = [
     "STATE_ATTRIBUTE",
     "AdaptiveFloorCallback",
     "AdaptiveFloorController",
+    "shrink_policy_head",
 ]

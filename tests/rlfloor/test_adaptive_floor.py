@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import pytest
+import torch as th
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import KVWriter, Logger
 
@@ -23,6 +26,7 @@ from rlfloor.callbacks.adaptive_floor import (
     STATE_ATTRIBUTE,
     AdaptiveFloorCallback,
     AdaptiveFloorController,
+    shrink_policy_head,
 )
 from rlfloor.policies import FlooredActorCriticPolicy
 
@@ -426,3 +430,80 @@ def test_an_uncommitted_policy_keeps_the_floor_off_through_real_training(algo: t
         assert any(row["floor/signal"] > 0.01 for row in rows)
     assert min(row["floor/entropy_level"] for row in rows) > 0.5
     assert float(model.policy.floor) == 0.0 and callback.controller.episodes > 10
+
+
+def _floored_ppo(action_space: gym.spaces.Space) -> PPO:
+    env = gym.make("CartPole-v1")
+    env.action_space = action_space  # only the policy's shapes are used: nothing is stepped
+    return PPO(FlooredActorCriticPolicy, env, n_steps=64, batch_size=32, seed=0, device="cpu")
+
+
+def test_shrinking_the_head_bounds_every_actions_own_probability_and_nothing_else() -> None:
+    model = _floored_ppo(gym.spaces.MultiDiscrete([4, 3]))
+    policy = model.policy
+    with th.no_grad():  # sub-space 0 collapsed onto action 1 (a span of 24 nats); sub-space 1 left near uniform
+        policy.action_net.bias[:4] = th.tensor([-12.0, 12.0, -12.0, -11.0])
+    observations = np.random.default_rng(0).normal(size=(16, 2, 4)).astype(np.float32)  # (n_steps, n_envs, obs)
+    obs = th.as_tensor(observations.reshape(32, 4))
+    with th.no_grad():
+        values = policy.predict_values(obs)
+        before = policy.head_logits(obs)
+    assert float(th.softmax(before[:, :4], -1).min()) < 1e-9
+
+    factor = shrink_policy_head(policy, observations, 0.05)
+
+    with th.no_grad():
+        after = policy.head_logits(obs)
+        assert th.equal(policy.predict_values(obs), values)  # the value head and the features are untouched
+    assert 0.0 < factor < 0.1
+    assert float(th.softmax(after[:, :4], -1).min()) >= 0.05 * (1 - 1e-5)  # the bound, K = 4
+    assert th.allclose(after[:, :4], factor * before[:, :4], atol=1e-5)  # one factor: the ranking is kept
+    assert th.equal(after[:, 4:], before[:, 4:])  # already within its own bound (K = 3): not scaled
+    assert shrink_policy_head(policy, observations, 0.05) == 1.0  # within the bound now: a no-op
+    assert shrink_policy_head(policy, observations, 0.0) == 1.0  # no floor, no bound
+
+
+def test_shrink_head_is_validated() -> None:
+    with pytest.raises(ValueError, match="shrink_head=1 must be True or False"):
+        AdaptiveFloorCallback(shrink_head=1)  # type: ignore[arg-type]
+    assert AdaptiveFloorCallback(shrink_head=True).settings()["shrink_head"] is True
+
+
+class _OwnProbabilities(BaseCallback):
+    """After each rollout: the policy's own (unfloored) probabilities on the bandit, and the paying arm."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[int, list[float], int]] = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_start(self) -> None:
+        with th.no_grad():
+            probs = th.softmax(self.model.policy.head_logits(th.ones((1, 1))), -1)[0].tolist()
+        self.rows.append((self.model.num_timesteps, probs, self.training_env.envs[0].unwrapped.best_arm()))
+
+
+def test_a_shrunk_head_lets_ppo_relearn_after_a_switch() -> None:
+    # The tier's bandit with its probe PPO settings, switching after 4,000 steps (4 envs x 1,000 pulls). Stock PPO
+    # has pushed the new arm's own probability far below the floor by then; the shrink at the alarm lifts it to
+    # at least `high` and PPO re-learns within the run.
+    settings = dict(suite.get_entry("switching-bandit").hyperparams["ppo"])
+    env = make_vec_env(
+        lambda: suite.make("switching-bandit", switch_every=1_000), n_envs=settings.pop("n_envs"), seed=0
+    )
+    spec = dataclasses.replace(
+        get_agent("ppo-floor-adaptive"), adaptive_floor={"commit_entropy": 0.15, "shrink_head": True}
+    )
+    model, callbacks = build_agent(spec, env, seed=0, overrides=settings)
+    capture, probes = _Capture(), _OwnProbabilities()
+    model.set_logger(Logger(folder=None, output_formats=[capture]))
+    model.learn(8_000, callback=[*callbacks, probes], log_interval=1)
+    scales = [d["floor/head_scale"] for d in capture.dumps if "floor/head_scale" in d]
+    shrunk = [i for i, scale in enumerate(scales) if scale < 1.0]
+    assert len(scales) == len(probes.rows) and shrunk  # one row per rollout; the alarm shrank the head
+    steps, probs, _ = probes.rows[shrunk[0]]
+    assert steps > 4_000 and min(probs) >= 0.05 * (1 - 1e-5)  # the rollout after the alarm: every arm learnable
+    _, last, paying = probes.rows[-1]
+    assert last[paying] > 0.9  # re-learned (this first switch is re-learned without the shrink too; the bound is new)
