@@ -280,6 +280,15 @@ _BUILTIN = (
         adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
         baseline="a2c",
     ),
+    AgentSpec(
+        # The adaptive floor above, plus the head shrink at each alarm: under the floor alone PPO samples a collapsed
+        # action but hardly learns it (published/adaptive-peak/, docs/guide/adaptive-floor.md).
+        "ppo-floor-adaptive-shrink",
+        "ppo",
+        "PPO, adaptive min_prob as ppo-floor-adaptive; each alarm also shrinks the policy head (own probs >= 0.05)",
+        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000, "shrink_head": True},
+        baseline="ppo",
+    ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
     AgentSpec("a2c-ent", "a2c", "A2C, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="a2c"),
     AgentSpec(

@@ -300,11 +300,12 @@ def test_preset_field_is_validated_and_builds_the_callback() -> None:
         AgentSpec("x", "ppo", "", adaptive_floor={"hgih": 0.1})
     with pytest.raises(ValueError, match=r"high=1\.0 is outside"):
         AgentSpec("x", "ppo", "", adaptive_floor={"high": 1.0})
-    for name in ("ppo-floor-adaptive", "a2c-floor-adaptive", "ppo-mask-floor-adaptive"):
+    for name in ("ppo-floor-adaptive", "a2c-floor-adaptive", "ppo-mask-floor-adaptive", "ppo-floor-adaptive-shrink"):
         spec = get_agent(name)
         settings = spec.to_dict()["adaptive_floor"]
         assert {"commit_entropy", "entropy_steps"} <= set(settings)  # the run key changes with the behaviour
-        assert AdaptiveFloorCallback(**settings).settings() == {**AdaptiveFloorController().settings(), **settings}
+        defaults = {**AdaptiveFloorController().settings(), "shrink_head": False}
+        assert AdaptiveFloorCallback(**settings).settings() == {**defaults, **settings}
         env = suite.make("masked-grid" if spec.uses_masks else "switching-bandit")
         model, callbacks = build_agent(spec, env, seed=0)
         assert [type(c) for c in callbacks] == [AdaptiveFloorCallback]
