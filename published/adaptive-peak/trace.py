@@ -7,10 +7,13 @@ repository root::
 
     PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode peak --seed 1
     PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode none --clip 3 --seed 1
+    PYTHONPATH=published/adaptive-peak .venv/bin/python published/adaptive-peak/trace.py --mode mean --shrink --seed 1
 
 ``--mode none`` trains without the adaptive floor; ``--clip 3`` centres the logits and clips them to +-3
-(straight-through), as the ``ppo-clip`` preset. PPO's settings and the adaptive floor's are read from this
-folder's ``presets.json`` (``p-stock``, ``p-adaptive``), so the trace runs what the comparison ran.
+(straight-through), as the ``ppo-clip`` preset; ``--shrink`` shrinks the policy head at each alarm
+(``shrink_head=True``; with ``--mode mean`` the ``p-adaptive-shrink`` preset). PPO's settings and the adaptive
+floor's are read from this folder's ``presets.json`` (``p-stock``, ``p-adaptive``), so the trace runs what the
+comparison ran.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=[*REFERENCE_MODES, "none"], default="peak")
     parser.add_argument("--clip", type=float, default=0.0, help="logit clip (0: none)")
+    parser.add_argument("--shrink", action="store_true", help="shrink the policy head at each alarm (shrink_head)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--every", type=int, default=4, help="print every this many rollouts")
     args = parser.parse_args()
@@ -84,7 +88,8 @@ def main() -> None:
     )
     adaptive = None
     if args.mode != "none":
-        adaptive = AdaptiveFloorCallback(**PRESETS["p-adaptive"]["adaptive_floor"], reference_mode=args.mode)
+        settings = {**PRESETS["p-adaptive"]["adaptive_floor"], "reference_mode": args.mode, "shrink_head": args.shrink}
+        adaptive = AdaptiveFloorCallback(**settings)
     trace = Trace(adaptive)
     model.learn(48_000, callback=[trace] if adaptive is None else [adaptive, trace])
     print("\n".join(trace.rows[:: args.every]))
