@@ -289,6 +289,13 @@ _BUILTIN = (
         adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000, "shrink_head": True},
         baseline="ppo",
     ),
+    AgentSpec(
+        "a2c-floor-adaptive-shrink",
+        "a2c",
+        "A2C, adaptive min_prob as a2c-floor-adaptive; each alarm also shrinks the policy head (own probs >= 0.05)",
+        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000, "shrink_head": True},
+        baseline="a2c",
+    ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
     AgentSpec("a2c-ent", "a2c", "A2C, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="a2c"),
     AgentSpec(

@@ -300,7 +300,13 @@ def test_preset_field_is_validated_and_builds_the_callback() -> None:
         AgentSpec("x", "ppo", "", adaptive_floor={"hgih": 0.1})
     with pytest.raises(ValueError, match=r"high=1\.0 is outside"):
         AgentSpec("x", "ppo", "", adaptive_floor={"high": 1.0})
-    for name in ("ppo-floor-adaptive", "a2c-floor-adaptive", "ppo-mask-floor-adaptive", "ppo-floor-adaptive-shrink"):
+    for name in (
+        "ppo-floor-adaptive",
+        "a2c-floor-adaptive",
+        "ppo-mask-floor-adaptive",
+        "ppo-floor-adaptive-shrink",
+        "a2c-floor-adaptive-shrink",
+    ):
         spec = get_agent(name)
         settings = spec.to_dict()["adaptive_floor"]
         assert {"commit_entropy", "entropy_steps"} <= set(settings)  # the run key changes with the behaviour
