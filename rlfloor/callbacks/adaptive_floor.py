@@ -377,7 +377,7 @@ class AdaptiveFloorCallback(BaseCallback):
         self._episodes: EpisodeTracker | None = None
         self._vec_normalize: VecNormalize | None = None
         self._model_id: int | None = None
-        self._shrink_observations: Any = None  # the alarm's rollout observations, while a shrink is pending
+        self._shrink_rollout: tuple[Any, Any] | None = None  # the alarm rollout's observations and masks, if pending
         self._head_scale = 1.0
 
     def _on_training_start(self) -> None:
@@ -415,9 +415,10 @@ class AdaptiveFloorCallback(BaseCallback):
         self._vec_normalize = model.get_vec_normalize_env()
 
     def _on_rollout_start(self) -> None:
-        if self._shrink_observations is not None:
-            self._head_scale = shrink_policy_head(self.model.policy, self._shrink_observations, self.controller.high)
-            self._shrink_observations = None
+        if self._shrink_rollout is not None:
+            observations, masks = self._shrink_rollout
+            self._head_scale = shrink_policy_head(self.model.policy, observations, self.controller.high, masks)
+            self._shrink_rollout = None
         self.model.policy.set_floor(self.controller.floor)  # type: ignore[operator]
 
     def _on_step(self) -> bool:
@@ -451,7 +452,8 @@ class AdaptiveFloorCallback(BaseCallback):
         if self.shrink_head and controller.alarm and not was_alarm:
             # Shrunk before the next rollout, not now: this rollout is trained on with the head it was sampled from.
             # SB3's buffer reset allocates new arrays, so this reference keeps the alarm rollout's observations.
-            self._shrink_observations = self.model.rollout_buffer.observations  # type: ignore[attr-defined]
+            buffer = self.model.rollout_buffer  # type: ignore[attr-defined]
+            self._shrink_rollout = (buffer.observations, getattr(buffer, "action_masks", None))
         self.logger.record("floor/min_prob", in_force)
         if self.shrink_head:
             self.logger.record("floor/head_scale", self._head_scale)
@@ -483,7 +485,9 @@ class AdaptiveFloorCallback(BaseCallback):
 SHRINK_SAMPLE = 4096
 
 
-def shrink_policy_head(policy: Any, observations: Any, min_prob: float) -> float:
+def shrink_policy_head(
+    policy: Any, observations: Any, min_prob: float, action_masks: np.ndarray | None = None
+) -> float:
     """Scale a floored policy's head so that, in every observed state, each action's own softmax probability
     is at least ``min_prob``; returns the smallest factor applied (1: the head was already within the bound).
 
@@ -491,10 +495,13 @@ def shrink_policy_head(policy: Any, observations: Any, min_prob: float) -> float
     ``1 / (1 + (K - 1) e^g)``; the bound is met with ``g = log((1 - min_prob) / ((K - 1) min_prob))``. Each
     categorical sub-space whose widest logit span over ``observations`` is above its ``g`` has its rows of the
     (linear) head multiplied by ``g / span``. Nothing else changes: the features, the value head, the optimizer.
+    Under action masks the span is taken over the valid actions of each state (``K`` stays the full size, as
+    for the floor's own bound ``high < 1/K``).
 
     :param policy: a policy from :mod:`rlfloor.policies` or :mod:`rlfloor.contrib.policies`.
     :param observations: a rollout buffer's ``observations`` (an array ``(n_steps, n_envs, ...)``, or a dict of them).
     :param min_prob: the own probability every action keeps, in ``(0, 1/K)``; 0 shrinks nothing.
+    :param action_masks: the buffer's ``action_masks`` (``(n_steps, n_envs, sum of K)``, 1 = valid), or ``None``.
     """
     if min_prob <= 0.0:
         return 1.0
@@ -510,10 +517,14 @@ def shrink_policy_head(policy: Any, observations: Any, min_prob: float) -> float
     )
     with th.no_grad():
         logits = policy.head_logits(obs)
+    valid = th.ones_like(logits, dtype=th.bool) if action_masks is None else flat(action_masks) > 0.5
     sizes = action_space_sizes(policy.action_space)
     factors = []
-    for size, part in zip(sizes, th.split(logits, sizes, dim=-1), strict=True):
-        span = float((part.amax(dim=-1) - part.amin(dim=-1)).max())
+    for size, part, ok in zip(sizes, th.split(logits, sizes, dim=-1), th.split(valid, sizes, dim=-1), strict=True):
+        top = part.masked_fill(~ok, -math.inf).amax(dim=-1)
+        bottom = part.masked_fill(~ok, math.inf).amin(dim=-1)
+        spans = (top - bottom)[ok.sum(dim=-1) > 1]  # a state with one valid action has no span
+        span = float(spans.max()) if spans.numel() else 0.0
         bound = math.log((1.0 - min_prob) / ((size - 1) * min_prob)) if size > 1 else math.inf
         factors.append(min(1.0, bound / span) if span > 0.0 else 1.0)
     policy.scale_head(factors)

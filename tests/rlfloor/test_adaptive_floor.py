@@ -328,11 +328,12 @@ class _Capture(KVWriter):
         self.dumps.append(dict(key_values))
 
 
-def _short_run(agent: str, env_name: str, steps: int, **env_kwargs: Any) -> tuple[Any, AdaptiveFloorCallback, _Capture]:
+def _short_run(
+    agent: str, env_name: str, steps: int, settings: dict[str, Any] | None = None, **env_kwargs: Any
+) -> tuple[Any, AdaptiveFloorCallback, _Capture]:
     # A sensitive controller (4 fast episodes, alarm at a 10% drop, gate open) so a short run sees alarms.
-    spec = dataclasses.replace(
-        get_agent(agent), adaptive_floor={"threshold": 0.1, "fast_episodes": 4, "commit_entropy": 1.0}
-    )
+    sensitive = {"threshold": 0.1, "fast_episodes": 4, "commit_entropy": 1.0, **(settings or {})}
+    spec = dataclasses.replace(get_agent(agent), adaptive_floor=sensitive)
     env = make_vec_env(lambda: suite.make(env_name, **env_kwargs), n_envs=2, seed=0)
     overrides = {"n_steps": 8} if spec.algo == "a2c" else {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
     model, callbacks = build_agent(spec, env, seed=0, overrides=overrides)
@@ -468,6 +469,39 @@ def test_shrinking_the_head_bounds_every_actions_own_probability_and_nothing_els
     assert th.equal(after[:, 4:], before[:, 4:])  # already within its own bound (K = 3): not scaled
     assert shrink_policy_head(policy, observations, 0.05) == 1.0  # within the bound now: a no-op
     assert shrink_policy_head(policy, observations, 0.0) == 1.0  # no floor, no bound
+
+
+def test_under_masks_only_the_valid_actions_span_counts() -> None:
+    bound = math.log(0.95 / (3 * 0.05))  # the span that keeps 4 actions' own probabilities >= 0.05
+    observations = np.zeros((8, 2, 4), dtype=np.float32)
+    masks = np.ones((8, 2, 4), dtype=np.float32)
+    masks[..., 0] = 0.0  # action 0 is never valid: its logit is never trained and may sit anywhere
+    masks[0, 0] = [0.0, 1.0, 0.0, 0.0]  # a state with one valid action has no span
+    for action_masks, span in ((masks, 5.0), (None, 35.0)):
+        policy = _floored_ppo(gym.spaces.Discrete(4)).policy
+        with th.no_grad():
+            policy.action_net.weight.zero_()
+            policy.action_net.bias[:] = th.tensor([-30.0, 5.0, 0.0, 1.0])
+        assert shrink_policy_head(policy, observations, 0.05, action_masks) == pytest.approx(bound / span)
+
+
+@pytest.mark.parametrize(
+    ("agent", "env_name", "env_kwargs"),
+    [
+        ("ppo-mask-floor-adaptive", "masked-grid", {}),
+        ("a2c-floor-adaptive-shrink", "switching-bandit", {"switch_every": 40}),
+    ],
+)
+def test_a_short_learn_with_the_head_shrink_logs_and_applies_it(agent: str, env_name: str, env_kwargs: dict) -> None:
+    # high 0.24 over 4 actions bounds the span at log(0.76 / 0.72) = 0.054 nats: an alarm after a few updates shrinks.
+    # The masked grid's returns dip by up to 8% of their range in this run: an alarm at 5%.
+    settings = {"high": 0.24, "shrink_head": True, "threshold": 0.05}
+    _, _, capture = _short_run(agent, env_name, 2_560, settings, **env_kwargs)
+    rows = [d for d in capture.dumps if "floor/min_prob" in d]
+    assert len(rows) > 5 and all("floor/head_scale" in row for row in rows)
+    shrunk = [i for i, row in enumerate(rows) if row["floor/head_scale"] < 1.0]
+    assert shrunk and all(rows[i - 1]["floor/alarm"] == 1.0 for i in shrunk)  # right after an alarm started
+    assert all(0.0 < row["floor/head_scale"] <= 1.0 for row in rows)
 
 
 def test_shrink_head_is_validated() -> None:
