@@ -246,6 +246,12 @@ UNNORMALIZED = MappingProxyType({"normalize_advantage": False})
 RND_COEF = 1.0  # RND bonus coefficient after normalization by the running std of intrinsic returns
 RND_SETTINGS: Mapping[str, Any] = MappingProxyType({"method": "rnd", "coef": RND_COEF})
 FLOOR = 0.02  # default floor: 2% per action (CartPole and DeepSea have K=2, the others K<=5)
+# The adaptive floor's commitment gate, listed explicitly so that results of the first, ungated version (0.2.0) are
+# never reused for these presets (docs/guide/adaptive-floor.md).
+ADAPTIVE_FLOOR: Mapping[str, Any] = MappingProxyType({"commit_entropy": 0.15, "entropy_steps": 1_000})
+# The same, plus the head shrink at each alarm: under the floor alone PPO samples a collapsed action but hardly
+# learns it (published/adaptive-peak/, docs/guide/adaptive-floor.md, "Making the floored action learnable").
+ADAPTIVE_FLOOR_SHRINK: Mapping[str, Any] = MappingProxyType({**ADAPTIVE_FLOOR, "shrink_head": True})
 
 _BUILTIN = (
     AgentSpec("ppo", "ppo", "stock SB3 PPO (the task's stock settings, else SB3's defaults)"),
@@ -270,30 +276,28 @@ _BUILTIN = (
         "ppo-floor-adaptive",
         "ppo",
         "PPO, adaptive min_prob: 0 until a committed policy's returns drop, then 0.05",
-        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
+        adaptive_floor=ADAPTIVE_FLOOR,
         baseline="ppo",
     ),
     AgentSpec(
         "a2c-floor-adaptive",
         "a2c",
         "A2C, adaptive min_prob: 0 until a committed policy's returns drop, then 0.05",
-        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
+        adaptive_floor=ADAPTIVE_FLOOR,
         baseline="a2c",
     ),
     AgentSpec(
-        # The adaptive floor above, plus the head shrink at each alarm: under the floor alone PPO samples a collapsed
-        # action but hardly learns it (published/adaptive-peak/, docs/guide/adaptive-floor.md).
         "ppo-floor-adaptive-shrink",
         "ppo",
         "PPO, adaptive min_prob as ppo-floor-adaptive; each alarm also shrinks the policy head (own probs >= 0.05)",
-        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000, "shrink_head": True},
+        adaptive_floor=ADAPTIVE_FLOOR_SHRINK,
         baseline="ppo",
     ),
     AgentSpec(
         "a2c-floor-adaptive-shrink",
         "a2c",
         "A2C, adaptive min_prob as a2c-floor-adaptive; each alarm also shrinks the policy head (own probs >= 0.05)",
-        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000, "shrink_head": True},
+        adaptive_floor=ADAPTIVE_FLOOR_SHRINK,
         baseline="a2c",
     ),
     AgentSpec("ppo-ent", "ppo", "PPO, fixed ent_coef=0.01", algo_kwargs={"ent_coef": 0.01}, baseline="ppo"),
@@ -348,7 +352,7 @@ _BUILTIN = (
         "ppo-mask-floor-adaptive",
         "maskable-ppo",
         "MaskablePPO, adaptive min_prob over valid actions: 0 until a committed policy's returns drop, then 0.05",
-        adaptive_floor={"commit_entropy": 0.15, "entropy_steps": 1_000},
+        adaptive_floor=ADAPTIVE_FLOOR,
         baseline="ppo-mask",
     ),
     AgentSpec(
