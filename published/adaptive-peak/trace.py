@@ -50,8 +50,7 @@ class Trace(BaseCallback):
         policy = self.model.policy
         obs = th.ones((1, 1))
         with th.no_grad():
-            latent = policy.mlp_extractor.forward_actor(policy.extract_features(obs, policy.pi_features_extractor))
-            logits = policy.action_net(latent)
+            logits = policy.head_logits(obs)
             if not policy._logits_as_is:
                 logits = policy.logit_transform(logits)  # centring and clipping, as in training
             probs = th.softmax(logits, -1)[0].tolist()

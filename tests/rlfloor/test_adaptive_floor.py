@@ -534,10 +534,7 @@ def test_a_shrunk_head_lets_ppo_relearn_after_a_switch() -> None:
     env = make_vec_env(
         lambda: suite.make("switching-bandit", switch_every=1_000), n_envs=settings.pop("n_envs"), seed=0
     )
-    spec = dataclasses.replace(
-        get_agent("ppo-floor-adaptive"), adaptive_floor={"commit_entropy": 0.15, "shrink_head": True}
-    )
-    model, callbacks = build_agent(spec, env, seed=0, overrides=settings)
+    model, callbacks = build_agent(get_agent("ppo-floor-adaptive-shrink"), env, seed=0, overrides=settings)
     capture, probes = _Capture(), _OwnProbabilities()
     model.set_logger(Logger(folder=None, output_formats=[capture]))
     model.learn(8_000, callback=[*callbacks, probes], log_interval=1)
